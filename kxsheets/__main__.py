@@ -1,0 +1,3 @@
+from kxsheets.cli import main
+
+main()

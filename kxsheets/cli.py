@@ -1,0 +1,220 @@
+"""The kxsheets command line: parse, call one library function, render, exit.
+
+Exit codes: 0 done, 1 refused or findings, 2 usage. Heavy imports happen inside the commands
+so that ``kxsheets --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="kxsheets",
+    help="科协年度填报与部门整体支出绩效自评：生成模板、校验回收的工作簿、汇总、评分、发邮件。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+schema_app = typer.Typer(help="查看与检查模式（schemas/*.yaml）。", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+RoundArg = Annotated[Path, typer.Argument(help="填报轮次文件夹（含 kxsheets.toml）")]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, markup=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"kxsheets {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="显示版本号")] = False,
+) -> None:
+    """科协年度填报与绩效自评工具。"""
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="新建的轮次文件夹")],
+    county: Annotated[str, typer.Option(help="县（区）名称")] = "某某县",
+    year: Annotated[int, typer.Option(help="填报年度")] = 2025,
+) -> None:
+    """新建一个空的填报轮次文件夹（配置、单位名单、子文件夹与台账）。"""
+    from .rounds import init_round
+
+    rnd = init_round(folder, county, year)
+    c = _console()
+    c.print(f"已创建填报轮次：{rnd.dir}")
+    c.print("下一步：在 units.xlsx 中填写单位名单，然后运行 kxsheets template " + str(folder))
+
+
+@app.command()
+def template(
+    folder: RoundArg = Path("."),
+    unit: Annotated[list[str] | None, typer.Option("--unit", help="只为这些编码的单位生成（可重复）")] = None,
+) -> None:
+    """为名单中的每个单位生成预填好的填报模板（templates/）。"""
+    from .rounds import Round, generate_templates
+
+    rnd = Round.open(folder)
+    rows = generate_templates(rnd, unit)
+    c = _console()
+    _issued_table(c, rows)
+    c.print(f"已生成 {len(rows)} 个模板，位于 {rnd.dir / 'templates'}")
+
+
+def _issued_table(c: Any, rows: list[Any]) -> None:
+    from rich.table import Table
+
+    t = Table(title="已生成的填报模板")
+    for col in ("编码", "单位", "模板", "版本", "文件"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r.unit_code, r.unit_name, r.template_id, r.template_version, Path(r.path).name)
+    c.print(t)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="演示轮次文件夹")] = Path("kxsheets-demo"),
+) -> None:
+    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板，以及模拟回收的工作簿。"""
+    from rich.table import Table
+
+    from .demo import run_demo
+
+    c = _console()
+    res = run_demo(folder)
+    rnd = res.round
+    c.print(f"演示轮次：{rnd.config.county} {rnd.config.year} 年度  （{rnd.dir}）", style="bold")
+    c.print(f"1. 单位名单：{len(res.templates)} 个乡镇（街道） → {rnd.roster_path.name}")
+    c.print(f"2. 填报模板：{len(res.templates)} 个 → templates/")
+    t = Table(title="3. 模拟回收的工作簿（inbox/）")
+    for col in ("收到时间", "单位", "文件", "情况"):
+        t.add_column(col)
+    for r in sorted(res.returns, key=lambda r: r.received):
+        t.add_row(r.received.strftime("%m-%d %H:%M"), r.unit.name, r.filename, r.story)
+    c.print(t)
+    missing = "、".join(u.name for u in res.missing) or "无"
+    c.print(f"未报送：{missing}")
+    c.print("文件位置：")
+    for sub in ("units.xlsx", "templates", "inbox", "kxsheets.db"):
+        c.print(f"  {rnd.dir / sub}")
+
+
+@schema_app.command("list")
+def schema_list(
+    folder: Annotated[Path | None, typer.Option("--round", help="同时查找该轮次的 schemas/")] = None,
+) -> None:
+    """列出可用的模式与评分预设。"""
+    from rich.table import Table
+
+    from .schema import Registry
+
+    reg = Registry.default(folder)
+    t = Table(title="模式")
+    for col in ("id", "版本", "类型", "名称", "文件"):
+        t.add_column(col)
+    for sid, path in reg.files().items():
+        s = reg.load_path(path)
+        t.add_row(sid, s.version, "评分" if s.kind == "scoring" else "填报", s.title, str(path))
+    c = _console()
+    c.print(t)
+    p = Table(title="评分预设")
+    for col in ("id", "名称", "执行率分值", "显示/计分口径", "超 100%", "舍入"):
+        p.add_column(col)
+    for pid, pr in reg.presets().items():
+        p.add_row(pid, pr.title, str(pr.funding_weight), f"{pr.rate_display}/{pr.rate_scoring}",
+                  pr.over_rule, pr.rounding)
+    c.print(p)
+
+
+@schema_app.command("check")
+def schema_check(files: Annotated[list[Path], typer.Argument(help="要检查的 YAML 文件")]) -> None:
+    """检查模式文件；有错时逐条指出 YAML 路径与原因。"""
+    from rich.markup import escape
+
+    from .errors import KxError
+    from .schema import Registry
+
+    c = _console()
+    failed = 0
+    for f in files:
+        reg = Registry((f.resolve().parent, *Registry.default().dirs))
+        try:
+            s = reg.load_path(f)
+        except KxError as exc:
+            failed += 1
+            c.print(f"[red]×[/red] {escape(str(f))}\n{escape(exc.message)}", markup=True)
+            continue
+        c.print(f"√ {f}：{s.title}（{s.id} v{s.version}）")
+    raise typer.Exit(1 if failed else 0)
+
+
+@schema_app.command("show")
+def schema_show(
+    schema_id: Annotated[str, typer.Argument(help="模式 id，如 township-annual")],
+    folder: Annotated[Path | None, typer.Option("--round", help="同时查找该轮次的 schemas/")] = None,
+) -> None:
+    """列出一个填报模式的全部填报项（与模板中的“填表说明”相同）。"""
+    from rich.table import Table
+
+    from .errors import KxError
+    from .layout import layout
+    from .schema import Registry, TemplateSchema
+    from .template import guide_rows
+
+    s = Registry.default(folder).load(schema_id)
+    if not isinstance(s, TemplateSchema):
+        raise KxError("schema-kind", f"“{schema_id}”是评分模式，没有填报项")
+    t = Table(title=f"{s.title}（{s.id} v{s.version}，结构指纹 {layout(s).fingerprint}）")
+    for col in ("工作表", "填报项目", "类型", "单位", "必填", "取值要求"):
+        t.add_column(col)
+    for row in guide_rows(layout(s)):
+        t.add_row(*row[:6])
+    _console().print(t)
+
+
+def main() -> None:
+    """Console entry point: a KxError becomes one red line and exit code 1, never a traceback."""
+    from .errors import KxError
+
+    try:
+        app(standalone_mode=False)
+    except KxError as exc:
+        from rich.markup import escape
+
+        _console().print(f"[red]错误[/red] {escape(str(exc))}", markup=True, highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a click usage error or an unexpected bug
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("KXSHEETS_DEBUG"):
+            raise
+        _console().print(f"[red]内部错误[/red] {type(exc).__name__}: {exc}（设置 KXSHEETS_DEBUG=1 可查看详情）")
+        sys.exit(1)

@@ -1,0 +1,184 @@
+"""The demo county: a round with 14 fictional townships and realistic returns in inbox/.
+
+Most returns are clean; some carry the mistakes real townships make (a unit typed into a number
+cell, "1.7万", a renamed sheet, an inserted row, missing required cells, an approximate "约500");
+one township never answers and one sends twice (the first version wrong, the second corrected).
+Everything is seeded, so the demo is the same on every machine. E-mail addresses use the
+reserved example.org domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import KxError
+from .roster import Unit
+from .rounds import Round, generate_templates, init_round
+
+DEMO_MARK = ".kxsheets-demo"
+COUNTY = "示例县"
+YEAR = 2025
+
+TOWNS = [  # 单位名称, pinyin for the mailbox, 联系人
+    ("城关镇", "chengguan", "刘洋"), ("青山镇", "qingshan", "陈静"), ("白沙镇", "baisha", "王磊"),
+    ("石门乡", "shimen", "李娜"), ("桃花街道", "taohua", "张伟"), ("东湖街道", "donghu", "赵敏"),
+    ("长乐镇", "changle", "周杰"), ("龙泉镇", "longquan", "吴芳"), ("黄花乡", "huanghua", "郑强"),
+    ("新河镇", "xinhe", "孙丽"), ("云台乡", "yuntai", "钱勇"), ("金溪镇", "jinxi", "冯霞"),
+    ("南岭乡", "nanling", "何平"), ("凤凰街道", "fenghuang", "邓超"),
+]
+ACTIVITY_ROWS = ("science_day", "tech_week", "lectures", "caravan", "volunteer", "rural_training", "youth", "other")
+HIGHLIGHT_KINDS = ("全国科普日", "科技活动周", "科普讲座", "科普大篷车进校园", "科技志愿服务")
+
+
+def demo_units() -> list[Unit]:
+    return [Unit(name, f"9900{i:02d}", contact, f"{py}@example.org")
+            for i, (name, py, contact) in enumerate(TOWNS, start=1)]
+
+
+def clean_values(unit: Unit, rng: random.Random) -> dict[str, Any]:
+    """Plausible, rule-abiding figures for one township."""
+    population = rng.randrange(18_000, 86_000, 10)
+    villages = rng.randint(8, 26)
+    budget = round(rng.uniform(6, 30), 2)
+    v: dict[str, Any] = {
+        "filler": unit.contact, "phone": f"139{rng.randint(10_000_000, 99_999_999)}",
+        "fill_date": dt.date(YEAR + 1, 1, rng.randint(5, 14)),
+        "villages_total": villages, "villages_with_assoc": rng.randint(villages - 4, villages),
+        "is_standard": rng.random() < 0.85, "volunteers": rng.randint(20, 300),
+        "informants": int(population * rng.uniform(0.03, 0.07)), "population": population,
+        "info_reach": rng.randint(20_000, 200_000), "leaflets": rng.randint(1_000, 9_000),
+        "boards": rng.randint(5, 40), "banners": rng.randint(5, 50), "screen_items": rng.randint(10, 200),
+        "channel": rng.choice(["微信公众号", "村村响广播", "宣传栏"]),
+        "budget": budget, "spent": round(budget * rng.uniform(0.8, 1.1), 2),
+        "transfer": round(rng.uniform(0.5, 3), 2),
+    }
+    for key in ACTIVITY_ROWS:
+        sessions = rng.randint(0, 6) if key != "science_day" else rng.randint(1, 3)
+        v[f"activities.{key}.sessions"] = sessions
+        v[f"activities.{key}.participants"] = sessions * rng.randint(40, 260)
+    for i in range(1, rng.randint(2, 5)):
+        v[f"highlights.{i}.name"] = f"{unit.name}{rng.choice(HIGHLIGHT_KINDS)}活动（第{i}场）"
+        v[f"highlights.{i}.date"] = dt.date(YEAR, rng.randint(3, 11), rng.randint(1, 28))
+        v[f"highlights.{i}.place"] = f"{unit.name}文化广场"
+        v[f"highlights.{i}.kind"] = rng.choice(HIGHLIGHT_KINDS)
+        v[f"highlights.{i}.participants"] = rng.randint(50, 400)
+    return v
+
+
+@dataclass
+class Return:
+    """One simulated e-mailed workbook."""
+
+    unit: Unit
+    filename: str
+    received: dt.datetime
+    story: str
+    values: dict[str, Any]
+    edit: Callable[[Any], None] | None = None  # an openpyxl edit a township's hand made
+    path: Path | None = field(default=None)
+
+
+def _rename_sheet(wb: Any) -> None:
+    wb["组织建设"].title = "Sheet1"
+
+
+def _insert_row(wb: Any) -> None:
+    wb["科普活动"].insert_rows(6)  # between 科普讲座 and 科普大篷车进校园
+
+
+def plan_returns(units: list[Unit]) -> list[Return]:
+    """What each township sends back (seeded); 凤凰街道 sends nothing."""
+    rng = random.Random(YEAR)
+    base = {u.code: clean_values(u, rng) for u in units}
+    by_name = {u.name: u for u in units}
+    day = dt.datetime(YEAR + 1, 1, 6, 9, 0)
+
+    def ret(name: str, hours: int, story: str, changes: dict[str, Any] | None = None,
+            edit: Callable[[Any], None] | None = None, suffix: str = "") -> Return:
+        u = by_name[name]
+        return Return(u, f"{u.name}{YEAR}年科协工作填报表{suffix}.xlsx", day + dt.timedelta(hours=hours),
+                      story, {**base[u.code], **(changes or {})}, edit)
+
+    return [
+        ret("城关镇", 1, "按要求填写"), ret("青山镇", 3, "按要求填写"), ret("白沙镇", 5, "按要求填写"),
+        ret("石门乡", 8, "数值格里写了单位和“无”",
+            {"activities.lectures.participants": "1200人次", "boards": "无"}),
+        ret("桃花街道", 20, "信息员注册数写成“1.7万”", {"informants": "1.7万"}),
+        ret("东湖街道", 26, "把“组织建设”工作表改名为 Sheet1", edit=_rename_sheet),
+        ret("长乐镇", 30, "在“科普活动”表中插入了一行", edit=_insert_row),
+        ret("龙泉镇", 33, "漏填填报人和联系电话", {"filler": None, "phone": None}),
+        ret("黄花乡", 48, "按要求填写"),
+        ret("新河镇", 50, "第一次报送：已建村数大于村总数",
+            {"villages_with_assoc": base[by_name["新河镇"].code]["villages_total"] + 3}),
+        ret("新河镇", 75, "第二次报送：已改正", suffix="（修改版）"),
+        ret("云台乡", 52, "志愿服务人次只写了约数“约500”", {"activities.volunteer.participants": "约500"}),
+        ret("金溪镇", 55, "按要求填写"), ret("南岭乡", 60, "按要求填写"),
+    ]
+
+
+def write_return(rnd: Round, r: Return) -> Path:
+    """Fill the township's template as its spreadsheet app would save it, into inbox/."""
+    from .atomic import atomic_path
+    from .schema import Registry
+    from .template import RoundInfo, write_template
+
+    schema = Registry.default(rnd.dir).load(rnd.config.template)
+    info = RoundInfo(rnd.config.county, rnd.config.year)
+    path = rnd.dir / "inbox" / r.filename
+    if r.edit is None:
+        write_template(schema, r.unit, info, path, r.values)  # type: ignore[arg-type]
+    else:
+        import openpyxl
+
+        buf = io.BytesIO()
+        write_template(schema, r.unit, info, buf, r.values)  # type: ignore[arg-type]
+        wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
+        r.edit(wb)
+        with atomic_path(path) as tmp:
+            wb.save(tmp)
+    stamp = r.received.timestamp()
+    os.utime(path, (stamp, stamp))
+    r.path = path
+    return path
+
+
+def prepare_dir(target: Path) -> None:
+    """An empty folder for the demo; a previous demo there is replaced, anything else is kept."""
+    if target.exists() and any(target.iterdir()):
+        if not (target / DEMO_MARK).is_file():
+            raise KxError("demo-dir-not-empty", "文件夹不是空的，也不是以前生成的演示轮次；为免覆盖，请换一个文件夹",
+                          path=str(target))
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / DEMO_MARK).write_text("kxsheets demo round; safe to delete\n", encoding="utf-8")
+
+
+@dataclass
+class DemoResult:
+    round: Round
+    templates: list[Any]
+    returns: list[Return]
+    missing: list[Unit]
+
+
+def run_demo(target: Path | str) -> DemoResult:
+    """Create the demo round, its templates and the simulated returns."""
+    target = Path(target).resolve()
+    prepare_dir(target)
+    units = demo_units()
+    rnd = init_round(target, COUNTY, YEAR, units)
+    rnd.path(".gitignore").write_text("*\n", encoding="utf-8")
+    issued = generate_templates(rnd)
+    returns = plan_returns(units)
+    for r in returns:
+        write_return(rnd, r)
+    answered = {r.unit.code for r in returns}
+    return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered])
