@@ -192,29 +192,22 @@ def schema_show(
 
 
 def main() -> None:
-    """Console entry point: a KxError becomes one red line and exit code 1, never a traceback."""
+    """Console entry point: a KxError becomes one red line and exit code 1, never a traceback.
+
+    Click (inside typer) handles --help and usage errors itself (exit 2) in standalone mode;
+    everything else propagates to here.
+    """
     from .errors import KxError
 
     try:
-        app(standalone_mode=False)
+        app()
     except KxError as exc:
         from rich.markup import escape
 
         _console().print(f"[red]错误[/red] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as exc:  # a click usage error or an unexpected bug
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug of ours: say so briefly, details on request
         if os.environ.get("KXSHEETS_DEBUG"):
             raise
-        _console().print(f"[red]内部错误[/red] {type(exc).__name__}: {exc}（设置 KXSHEETS_DEBUG=1 可查看详情）")
+        _console().print(f"内部错误 {type(exc).__name__}: {exc}（设置 KXSHEETS_DEBUG=1 可查看详情）")
         sys.exit(1)

@@ -61,7 +61,8 @@ def _q(value: str) -> str:
 
 def render_config(cfg: RoundConfig) -> str:
     m = cfg.mail
-    return f"""# kxsheets 填报轮次配置（{cfg.county} {cfg.year} 年度）
+    title = " ".join(cfg.county.split())  # a comment line must stay one line
+    return f"""# kxsheets 填报轮次配置（{title} {cfg.year} 年度）
 # 说明见 README.md。密码不写在这里：请设置环境变量 KXSHEETS_SMTP_PASSWORD。
 
 county = {_q(cfg.county)}          # 县（区）名称

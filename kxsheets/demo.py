@@ -91,7 +91,7 @@ def _rename_sheet(wb: Any) -> None:
 
 
 def _insert_row(wb: Any) -> None:
-    wb["科普活动"].insert_rows(6)  # between 科普讲座 and 科普大篷车进校园
+    wb["科普活动"].insert_rows(6)  # Excel row 6: between 科技活动周 and 科普讲座
 
 
 def plan_returns(units: list[Unit]) -> list[Return]:

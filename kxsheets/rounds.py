@@ -78,7 +78,7 @@ def template_filename(unit: Unit, title: str, year: int) -> str:
     return safe_filename(f"{unit.name}_{year}年{title}", ".xlsx")
 
 
-def generate_templates(rnd: Round, codes: list[str] | None = None) -> list[Issued]:
+def generate_templates(rnd: Round, codes: list[str] | None = None, *, lock_timeout: float = 10) -> list[Issued]:
     """Write one pre-filled template per unit into templates/ and record them in the ledger."""
     from .layout import layout
     from .schema import Registry, TemplateSchema
@@ -98,7 +98,7 @@ def generate_templates(rnd: Round, codes: list[str] | None = None) -> list[Issue
     rows: list[Issued] = []
     seen: set[str] = set()
     try:
-        with rnd.lock():
+        with rnd.lock(lock_timeout):
             for u in units:
                 name = template_filename(u, schema.title, rnd.config.year)
                 if name.casefold() in seen:  # two names that sanitise alike: keep both files

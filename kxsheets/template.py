@@ -196,6 +196,8 @@ class _Writer:
         for c in sl.cells:
             self._value(ws, c)
         first, last = sl.data_rows
+        for r in range(first, last + 2):
+            ws.set_row(r, 20)
         if sl.total_row is not None:
             self._totals(ws, sl, first, last)
         row_labels = [t for r, col, t in sl.labels if col == 0]
@@ -340,8 +342,8 @@ def _list_sources(lay: Layout) -> dict[tuple[str, ...], str]:
 
 
 def _between(f: FieldSpec) -> dict[str, Any]:
-    lo = float(f.min) if f.min is not None else -NUM_LIMIT
-    hi = float(f.max) if f.max is not None else NUM_LIMIT
+    lo = _plain(float(f.min)) if f.min is not None else -NUM_LIMIT
+    hi = _plain(float(f.max)) if f.max is not None else NUM_LIMIT
     return {"criteria": "between", "minimum": lo, "maximum": hi}
 
 

@@ -158,7 +158,9 @@ def _check(node: ast.AST, names: set[str], text: str) -> None:
         case ast.IfExp():
             for v in (node.test, node.body, node.orelse):
                 _check(v, names, text)
-        case ast.Call(func=ast.Name(id=fname), keywords=[]) if fname in FUNCTIONS:
+        case ast.Call(keywords=[_, *_]):
+            raise ExprError(f"函数参数不能写成“名称=值”（表达式 {text!r}）")
+        case ast.Call(func=ast.Name(id=fname)) if fname in FUNCTIONS:
             for a in node.args:
                 _check(a, names, text)
         case ast.Call(func=ast.Name(id=fname)):

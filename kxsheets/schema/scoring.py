@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .models import Kebab, Key, Level, Period, Strict, Version
 
@@ -56,14 +56,19 @@ class RuleSet(Strict):
     total_weight: Decimal = Decimal(100)
     layout: Layout = "department"
 
-    @model_validator(mode="after")
-    def _grades_descending(self) -> RuleSet:
-        mins = [g.min for g in self.grades]
-        if not mins or mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-            raise ValueError("grades 必须按下限从高到低排列且互不相同")
-        if mins[-1] != 0:
-            raise ValueError("最后一个等级的下限必须是 0")
-        return self
+    @field_validator("grades")
+    @classmethod
+    def _grades_descending(cls, grades: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
+        return check_grades(grades)
+
+
+def check_grades(grades: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
+    mins = [g.min for g in grades]
+    if not mins or mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        raise ValueError("grades 必须按下限从高到低排列且互不相同")
+    if mins[-1] != 0:
+        raise ValueError("最后一个等级的下限必须是 0")
+    return grades
 
 
 class Preset(RuleSet):
@@ -84,6 +89,11 @@ class RuleOverrides(Strict):
     grades: tuple[GradeBand, ...] | None = None
     total_weight: Decimal | None = None
     layout: Layout | None = None
+
+    @field_validator("grades")
+    @classmethod
+    def _grades_descending(cls, grades: tuple[GradeBand, ...] | None) -> tuple[GradeBand, ...] | None:
+        return None if grades is None else check_grades(grades)
 
 
 class FundingRow(Strict):
