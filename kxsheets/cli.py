@@ -113,9 +113,118 @@ def demo(
     c.print(t)
     missing = "、".join(u.name for u in res.missing) or "无"
     c.print(f"未报送：{missing}")
+    c.print("4. 校验（kxsheets validate）：")
+    _render_validation(res.validation)
     c.print("文件位置：")
-    for sub in ("units.xlsx", "templates", "inbox", "kxsheets.db"):
+    for sub in ("units.xlsx", "templates", "inbox", "output", "feedback", "kxsheets.db"):
         c.print(f"  {rnd.dir / sub}")
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="填报轮次文件夹、任一文件夹或单个工作簿")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="输出格式：table 或 json")] = "table",
+    schema_id: Annotated[str, typer.Option("--schema", help="不在轮次中时使用的填报模式")] = "township-annual",
+) -> None:
+    """校验回收的工作簿：逐个文件列出问题（工作表!单元格），轮次中另写校验报告与标注副本。"""
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("只能是 table 或 json", param_hint="--format")
+    result = _run_validation(path, schema_id, fmt == "table")
+    if fmt == "json":
+        from .report import to_json
+
+        typer.echo(to_json(result.reports))
+    else:
+        _render_validation(result)
+    raise typer.Exit(1 if result.errors else 0)
+
+
+def _round_of(path: Path) -> Path | None:
+    from .config import CONFIG_FILE
+
+    for d in (path, path.parent):
+        if d.is_dir() and (d / CONFIG_FILE).is_file():
+            return d
+    return None
+
+
+def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:
+    from .intake import scan
+    from .report import latest_by_unit
+    from .round_validation import RoundValidation, validate_round
+    from .rounds import Round
+    from .schema import Registry, TemplateSchema
+    from .validate import Context, validate_paths
+
+    if not path.exists():
+        from .errors import KxError
+
+        raise KxError("path-not-found", "找不到这个文件或文件夹", path=str(path))
+    round_dir = _round_of(path.resolve())
+    files = scan(round_dir / "inbox") if round_dir else scan(path)
+    with _progress(len(files), show_progress) as tick:
+        if round_dir:
+            return validate_round(Round.open(round_dir), progress=tick)
+        schema = Registry.default().load(schema_id)
+        if not isinstance(schema, TemplateSchema):
+            from .errors import KxError
+
+            raise KxError("schema-kind", f"“{schema_id}”是评分模式，不能用来校验填报表")
+        reports = validate_paths(files, Context(schema), progress=tick)
+        return RoundValidation(reports, latest_by_unit(reports), [])
+
+
+class _progress:
+    """A rich progress bar when there are many files; a no-op otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled and total > 20
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=_console(), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("校验中", total=self.total)
+        return lambda _path: self.bar.advance(task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _render_validation(result: Any) -> None:
+    from rich.table import Table
+
+    from .report import SEVERITY_ZH
+
+    c = _console()
+    counted = {id(r) for r in result.latest.values()}
+    t = Table(title="各单位校验结果（每个单位以最新一份为准）")
+    for col in ("单位", "编码", "状态", "错误", "提示", "文件"):
+        t.add_column(col)
+    for r in sorted(result.reports, key=lambda r: (r.unit_code or "~", r.received)):
+        status = r.status if id(r) in counted or not r.unit_code else f"{r.status}（旧版本）"
+        t.add_row(r.unit_name or "（未识别）", r.unit_code, status, str(r.errors), str(r.warnings), Path(r.file).name)
+    for u in result.missing:
+        t.add_row(u.name, u.code, "未报送", "", "", "")
+    c.print(t)
+    rows = [(r, f) for r in result.reports if id(r) in counted or not r.unit_code
+            for f in r.sorted_findings() if f.severity != "info"]
+    if rows:
+        ft = Table(title="问题清单（错误与提示；说明类见校验报告）")
+        for col in ("单位", "位置", "级别", "代码", "问题"):
+            ft.add_column(col)
+        for r, f in rows:
+            ft.add_row(r.unit_name or Path(r.file).name, f.where, SEVERITY_ZH[f.severity], f.code, f.message)
+        c.print(ft)
+    if getattr(result, "report_path", None):
+        c.print(f"校验报告：{result.report_path}")
+    for path in getattr(result, "feedback", {}).values():
+        c.print(f"标注副本：{path}")
 
 
 @schema_app.command("list")

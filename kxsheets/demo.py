@@ -167,10 +167,13 @@ class DemoResult:
     templates: list[Any]
     returns: list[Return]
     missing: list[Unit]
+    validation: Any = None  # round_validation.RoundValidation
 
 
 def run_demo(target: Path | str) -> DemoResult:
-    """Create the demo round, its templates and the simulated returns."""
+    """Create the demo round, its templates and the simulated returns, then run every stage."""
+    from .round_validation import validate_round
+
     target = Path(target).resolve()
     prepare_dir(target)
     units = demo_units()
@@ -181,4 +184,4 @@ def run_demo(target: Path | str) -> DemoResult:
     for r in returns:
         write_return(rnd, r)
     answered = {r.unit.code for r in returns}
-    return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered])
+    return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validate_round(rnd))

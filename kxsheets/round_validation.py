@@ -1,0 +1,77 @@
+"""Validating a whole round: every file in inbox/, the 校验报告, the marked copies for townships.
+
+    validate_round(rnd) -> RoundValidation
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import KxError
+from .findings import Report
+from .intake import scan
+from .report import latest_by_unit, write_report
+from .roster import Unit
+from .rounds import Round
+from .text import safe_filename
+from .validate import Context, validate_paths
+
+REPORT_FILE = "校验报告.xlsx"
+
+
+@dataclass
+class RoundValidation:
+    reports: list[Report]
+    latest: dict[str, Report]  # unit code → the newest submission, the one that counts
+    missing: list[Unit]
+    report_path: Path | None = None
+    feedback: dict[str, Path] = field(default_factory=dict)  # unit code → marked copy
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.latest.values()) + sum(
+            r.errors for r in self.reports if not r.unit_code)
+
+
+def context_for(rnd: Round) -> Context:
+    from .schema import Registry, TemplateSchema
+
+    schema = Registry.default(rnd.dir).load(rnd.config.template)
+    if not isinstance(schema, TemplateSchema):
+        raise KxError("schema-kind", f"“{rnd.config.template}”是评分模式，不能用来校验填报表")
+    return Context(schema, rnd.units(), rnd.config.year)
+
+
+def validate_round(rnd: Round, progress: Callable[[Path], None] | None = None,
+                   write: bool = True) -> RoundValidation:
+    ctx = context_for(rnd)
+    paths = scan(rnd.dir / "inbox")
+    reports = validate_paths(paths, ctx, progress=progress)
+    latest = latest_by_unit(reports)
+    missing = [u for u in ctx.units or () if u.code not in latest]
+    result = RoundValidation(reports, latest, missing)
+    if write:
+        result.report_path = write_report(reports, rnd.dir / "output" / REPORT_FILE,
+                                          [(u.name, u.code) for u in missing])
+        result.feedback = write_feedback(rnd, latest)
+    return result
+
+
+def write_feedback(rnd: Round, latest: dict[str, Report]) -> dict[str, Path]:
+    """A marked copy of each township's newest file that has errors or warnings."""
+    from .annotate import annotate
+
+    out: dict[str, Path] = {}
+    for code, rep in latest.items():
+        if not (rep.errors or rep.warnings):
+            continue
+        data = Path(rep.file).read_bytes()
+        if hashlib.sha256(data).hexdigest() != rep.sha256:
+            continue  # the file changed since it was checked: never mark what was not checked
+        target = rnd.dir / "feedback" / safe_filename(f"{rep.unit_name}_问题标注", ".xlsx")
+        if annotate(rep, data, target) is not None:
+            out[code] = target
+    return out

@@ -1,0 +1,323 @@
+"""Validation: every returned workbook checked against its schema, all findings in one pass.
+
+    validate_file(path, ctx)  -> Report     one file
+    validate_paths(paths, ctx) -> [Report]  many; one bad file never stops the others
+
+The steps: intake guards (intake.py) → fast read (python-calamine, content-sniffed) →
+identification from the hidden meta sheet, else the cover cells → structure alignment
+(structure.py) → cell values (values.py) → required / range / rules / 合计 checks → warnings
+accepted by a written 上报说明.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding, Report, finding
+from .intake import Submission, open_submission
+from .layout import LISTS_SHEET, META_SHEET, Layout, SheetLayout, a1, layout
+from .roster import Unit
+from .schema.expr import Expr, MissingValue
+from .schema.models import FormSheet, TableSheet, TemplateSchema
+from .schema.names import iter_names
+from .structure import Grid, Placement, cell, find_sheet, norm_label, place, show_raw
+from .values import is_blank, parse_cell, show
+
+
+@dataclass
+class Context:
+    """What a file is checked against: the round's template schema and roster."""
+
+    schema: TemplateSchema
+    units: list[Unit] | None = None
+    year: int | None = None
+
+    def unit_by_code(self, code: str) -> Unit | None:
+        return next((u for u in self.units or () if u.code == code), None)
+
+    def unit_by_name(self, name: str) -> Unit | None:
+        return next((u for u in self.units or () if u.name == name), None)
+
+
+def validate_paths(paths: Iterable[Path], ctx: Context, received: dict[Path, float] | None = None,
+                   progress: Callable[[Path], None] | None = None) -> list[Report]:
+    reports: list[Report] = []
+    first_by_hash: dict[str, Report] = {}
+    for path in paths:
+        rep = validate_file(path, ctx, (received or {}).get(path))
+        if rep.sha256 and rep.sha256 in first_by_hash:
+            orig = first_by_hash[rep.sha256]
+            rep.findings = [finding("file-duplicate", f"与“{Path(orig.file).name}”内容完全相同，未重复检查",
+                                    file=rep.file, unit=rep.unit_name)]
+            rep.duplicate_of = orig.file
+        elif rep.sha256:
+            first_by_hash[rep.sha256] = rep
+        reports.append(rep)
+        if progress:
+            progress(path)
+    return reports
+
+
+def validate_file(path: Path, ctx: Context, received: float | None = None) -> Report:
+    """Check one file. Never raises for anything in the file; problems become findings."""
+    path = Path(path)
+    rep = Report(file=str(path))
+    try:
+        sub, found = open_submission(path, received)
+    except OSError as exc:
+        rep.readable = False
+        rep.add(finding("file-damaged", f"无法读取文件：{exc.strerror or exc}"))
+        return rep
+    for f in found:
+        rep.add(f)
+    if sub is None:
+        rep.readable = False
+        return rep
+    rep.sha256, rep.received = sub.sha256, sub.received
+    book = _read(sub, rep)
+    if book is None:
+        return rep
+    if _identify(book, ctx, rep):
+        _check_book(book, ctx, rep)
+    for f in rep.findings:  # findings made before the unit was known
+        f.unit = f.unit or rep.unit_name
+    return rep
+
+
+def _read(sub: Submission, rep: Report) -> dict[str, Grid] | None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(sub.data))
+        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+    except Exception as exc:  # calamine raises CalamineError, PasswordError, ZipError, XmlError …
+        rep.readable = False
+        if "password" in type(exc).__name__.lower():
+            rep.add(finding("file-encrypted", "文件设有打开密码，无法读取", hint="请去除密码后重新发送"))
+        else:
+            rep.add(finding("file-damaged", "文件内容已损坏，无法读取", hint="请用 Excel/WPS 重新保存后发送",
+                            value=type(exc).__name__))
+        return None
+
+
+def _meta(book: dict[str, Grid]) -> dict[str, str]:
+    grid = book.get(META_SHEET) or []
+    return {show_raw(r[0]): show_raw(r[1]) for r in grid if len(r) >= 2 and r[0] not in (None, "")}
+
+
+def _identify(book: dict[str, Grid], ctx: Context, rep: Report) -> bool:
+    meta = _meta(book)
+    schema = ctx.schema
+    cover = _cover_identity(book)
+    if meta.get("template_id"):
+        if meta["template_id"] != schema.id:
+            rep.add(finding("template-unknown", f"这是“{meta['template_id']}”模板，不是本轮的“{schema.title}”",
+                            sheet=META_SHEET, hint="请使用本轮下发的模板"))
+            return False
+        if meta.get("template_version") != schema.version:
+            rep.add(finding("template-version-mismatch",
+                            f"模板版本为 {meta.get('template_version')}，本轮为 {schema.version}；已尽量按新版本检查",
+                            value=meta.get("template_version", ""), expected=schema.version,
+                            hint="请把数据抄到本轮下发的新模板中重新报送"))
+        code, name = meta.get("unit_code", ""), meta.get("unit_name", "")
+    elif cover:
+        code, name = cover
+        rep.add(finding("identified-from-cover", f"文件中没有模板标识，按封面识别为“{name or code}”",
+                        hint="请使用下发的模板填报，不要把数据粘贴到其他文件中"))
+    else:
+        rep.add(finding("template-unknown", f"无法识别：这不是本轮下发的“{schema.title}”模板",
+                        hint="请使用下发的模板填报"))
+        return False
+    unit = ctx.unit_by_code(code) or (None if code else ctx.unit_by_name(name))
+    if ctx.units is not None and unit is None:
+        rep.add(finding("unit-not-in-roster", f"单位“{name}”（编码 {code}）不在本轮名单中", value=code))
+    rep.unit_code, rep.unit_name = (unit.code, unit.name) if unit else (code, name)
+    rep.template_id, rep.template_version = schema.id, meta.get("template_version", schema.version)
+    if meta and cover and cover[0] and cover[0] != code:
+        rep.add(finding("unit-mismatch", f"封面上的编码 {cover[0]} 与模板所属单位（{name}，{code}）不一致",
+                        value=cover[0], expected=code, hint="请用本单位自己的模板填报"))
+    return True
+
+
+def _cover_identity(book: dict[str, Grid]) -> tuple[str, str] | None:
+    """(code, name) from cells labelled 统一编码 / 单位名称 anywhere near the top of any sheet."""
+    found: dict[str, str] = {}
+    for name, grid in book.items():
+        if name in (META_SHEET, LISTS_SHEET):
+            continue
+        for r, row in enumerate(grid[:40]):
+            for c, v in enumerate(row[:6]):
+                label = norm_label(v)
+                if label in ("统一编码", "单位编码", "编码", "单位名称", "乡镇名称", "填报单位"):
+                    value = show_raw(cell(grid, r, c + 1)).strip()
+                    key = "code" if "编码" in label else "name"
+                    if value and key not in found:
+                        found[key] = value
+    if not found:
+        return None
+    return found.get("code", ""), found.get("name", "")
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+def _check_book(book: dict[str, Grid], ctx: Context, rep: Report) -> None:
+    lay = layout(ctx.schema)
+    taken: set[str] = set()
+    for sl in lay.sheets:
+        sheet, found = find_sheet(sl, book, taken)
+        for f in found:
+            rep.add(f)
+        if sheet is None:
+            continue
+        taken.add(sheet)
+        placement, found = place(sl, sheet, book[sheet])
+        for f in found:
+            rep.add(f)
+        _read_cells(sl, placement, rep)
+        if isinstance(sl.sheet, TableSheet):
+            _check_table(sl, placement, rep)
+    _derive(lay, rep)
+    _rules(lay, rep)
+    _accept_explained(ctx.schema, rep)
+
+
+def _read_cells(sl: SheetLayout, p: Placement, rep: Report) -> None:
+    free = isinstance(sl.sheet, TableSheet) and not sl.sheet.fixed
+    for c in sl.cells:
+        at = p.at(c.row, c.col)
+        if at is None:
+            continue  # its row or column is missing: already reported
+        raw = cell(p.grid, *at)
+        ref = a1(*at)
+        rep.cells[c.name] = (p.sheet, ref)
+        parsed = parse_cell(raw, c.spec)
+        where = {"sheet": p.sheet, "cell": ref, "field": c.name, "label": _label(sl, c.name, c.spec.label),
+                 "value": "" if is_blank(raw) else show(raw)}
+        for n in parsed.notes:
+            rep.add(finding(n.code, f"{where['label']}：{n.message}", expected=n.expected, **where))
+        if parsed.value is None and not parsed.notes and c.spec.required and not free:
+            rep.add(finding("required-missing", f"{where['label']}：必填项未填写", hint="请填写此项", **where))
+        if parsed.value is not None:
+            rep.values[c.name] = parsed.value
+
+
+def _label(sl: SheetLayout, name: str, field_label: str) -> str:
+    if isinstance(sl.sheet, TableSheet) and sl.sheet.rows:
+        row_key = name.split(".")[1]
+        row = next((r for r in sl.sheet.rows if r.key == row_key), None)
+        return f"{row.label}·{field_label}" if row else field_label
+    if isinstance(sl.sheet, TableSheet):
+        return f"第{name.split('.')[1]}行·{field_label}"
+    return field_label
+
+
+def _check_table(sl: SheetLayout, p: Placement, rep: Report) -> None:
+    sheet: TableSheet = sl.sheet  # type: ignore[assignment]
+    if sheet.fixed:
+        _check_totals(sl, p, rep)
+        return
+    used = [r for r in range(sl.data_rows[0], sl.data_rows[1] + 1)
+            if any(c.name in rep.values or not is_blank(cell(p.grid, *(p.at(c.row, c.col) or (-1, -1))))
+                   for c in sl.cells if c.row == r)]
+    for r in used:  # a row that is used must have its required columns
+        for c in sl.cells:
+            if c.row == r and c.spec.required and c.name not in rep.values:
+                at = p.at(c.row, c.col)
+                if at and is_blank(cell(p.grid, *at)):
+                    rep.add(finding("required-missing", f"{_label(sl, c.name, c.spec.label)}：本行已填写，此项必填",
+                                    sheet=p.sheet, cell=a1(*at), field=c.name, label=c.spec.label))
+    if len(used) < sheet.min_rows:
+        rep.add(finding("rows-too-few", f"「{p.sheet}」至少应填 {sheet.min_rows} 行，实际 {len(used)} 行", sheet=p.sheet))
+    beyond = p.rows.get(sl.data_rows[1], 0) + 1
+    extra = [r for r in range(beyond, len(p.grid)) if any(not is_blank(v) for v in p.grid[r])]
+    if extra:
+        rep.add(finding("rows-too-many", f"「{p.sheet}」最多 {sheet.max_rows} 行，第{extra[0] + 1}行起的内容超出模板范围，未计入",
+                        sheet=p.sheet, cell=a1(extra[0], 0)))
+
+
+def _check_totals(sl: SheetLayout, p: Placement, rep: Report) -> None:
+    """The township's own 合计 row against the sum of its rows."""
+    if sl.total_row is None or sl.total_row not in p.rows:
+        return
+    tr = p.rows[sl.total_row]
+    for j, col in enumerate(sl.sheet.columns, start=1):  # type: ignore[union-attr]
+        if col.agg != "sum" or j not in p.cols:
+            continue
+        names = [c.name for c in sl.cells if c.col == j]
+        raw = cell(p.grid, tr, p.cols[j])
+        rows = [p.at(c.row, c.col) for c in sl.cells if c.col == j]
+        if is_blank(raw) or any(at is None or isinstance(cell(p.grid, *at), str) and
+                                not is_blank(cell(p.grid, *at)) for at in rows):
+            continue  # a text cell: the app's SUM skipped it, and the cell itself is reported
+        try:
+            stated = Decimal(repr(float(raw))) if not isinstance(raw, str) else None
+        except (TypeError, ValueError):
+            stated = None
+        total = sum((rep.values.get(n, Decimal(0)) for n in names), Decimal(0))
+        if stated is None or abs(stated - total) > Decimal("0.005"):
+            rep.add(finding("total-mismatch", f"{col.label}合计为 {show(raw)}，各行之和为 {total.normalize():f}",
+                            sheet=p.sheet, cell=a1(tr, p.cols[j]), value=show(raw), expected=f"{total.normalize():f}",
+                            label=f"合计·{col.label}", hint="合计以各行之和为准"))
+
+
+def env_of(schema: TemplateSchema, values: dict[str, Any]) -> dict[str, Any]:
+    """Names → values for expressions; a table column is the list of its rows' values."""
+    env = dict(values)
+    for n in iter_names(schema):
+        if n.kind == "column" and n.sheet is not None:
+            prefix, col = n.name.split(".")
+            env[n.name] = [v for k, v in values.items() if k.startswith(prefix + ".") and k.endswith("." + col)
+                           and k.count(".") == 2]
+    return env
+
+
+def _derive(lay: Layout, rep: Report) -> None:
+    env = env_of(lay.schema, rep.values)
+    for d in lay.schema.derived:
+        try:
+            v = Expr.parse(d.expr).evaluate(env)
+        except MissingValue:
+            continue
+        rep.values[d.key] = env[d.key] = v
+
+
+def _rules(lay: Layout, rep: Report) -> None:
+    env = env_of(lay.schema, rep.values)
+    for rule in lay.schema.rules:
+        try:
+            if rule.when is not None and not Expr.parse(rule.when).evaluate(env):
+                continue
+            ok = Expr.parse(rule.assert_).evaluate(env)
+        except MissingValue:
+            continue  # a blank input: the required check speaks for it
+        if ok:
+            continue
+        targets = list(rule.cells or sorted(Expr.parse(rule.assert_).names, key=rule.assert_.find))
+        where = next((rep.cells[t] for t in targets if t in rep.cells), ("", ""))
+        seen = "，".join(f"{t}={show(rep.values[t])}" for t in targets if t in rep.values and not isinstance(
+            rep.values[t], list))
+        rep.add(finding("rule-failed", rule.message, severity=rule.severity, sheet=where[0], cell=where[1],
+                        field=targets[0] if targets else "", value=seen, rule_id=rule.id,
+                        hint="请核实相关数据" if rule.severity != "error" else "请改正相关数据"))
+
+
+def _accept_explained(schema: TemplateSchema, rep: Report) -> None:
+    """A warning is accepted by a written 上报说明: it becomes info, with the reason recorded."""
+    key = schema.explanation_field
+    text = rep.values.get(key) if key else None
+    if not text:
+        return
+    accepted = 0
+    for f in rep.findings:
+        if f.severity == "warning":
+            f.severity, f.justification = "info", str(text)
+            accepted += 1
+    if accepted:
+        sheet, ref = rep.cells.get(key, ("", ""))
+        rep.add(finding("warning-accepted", f"{accepted} 条提示已由上报说明解释：{text}", sheet=sheet, cell=ref,
+                        field=key, justification=str(text)))
