@@ -13,6 +13,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -137,7 +138,7 @@ def _check_zip(sub: Submission) -> tuple[Submission | None, list[Finding]]:
             return sub, _scan_sheets(zf, sub.sheet_files)
         except _Reject as rej:
             return None, [rej.finding]
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError):
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error):
             return None, [finding("file-damaged", "文件已损坏或不完整（可能没有下载完）", hint="请重新保存后发送")]
 
 

@@ -94,6 +94,7 @@ def _columns(sl: SheetLayout, p: Placement) -> list[Finding]:
     hr = _header_row(sl, p.grid)
     p.rows[HEADER_ROW] = hr
     actual = [norm_label(v) for v in (p.grid[hr] if hr < len(p.grid) else [])]
+    heads = {norm_label(t) for r, _, t in sl.labels if r == HEADER_ROW}
     for r, c, text in sl.labels:
         if r != HEADER_ROW:
             continue
@@ -104,7 +105,7 @@ def _columns(sl: SheetLayout, p: Placement) -> list[Finding]:
             p.cols[c] = actual.index(want)
             out.append(finding("column-moved", f"“{text}”列从 {a1(0, c)[:-1]} 列移到了 {a1(0, p.cols[c])[:-1]} 列，已按列名读取",
                                sheet=p.sheet, cell=a1(hr, p.cols[c]), hint="请不要移动列"))
-        elif c < len(actual) and actual[c]:
+        elif c < len(actual) and actual[c] and actual[c] not in heads:
             p.cols[c] = c
             out.append(finding("label-edited", f"表头“{text}”被改成了“{show_raw(p.grid[hr][c])}”，按原位置读取",
                                sheet=p.sheet, cell=a1(hr, c), expected=text))

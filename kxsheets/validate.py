@@ -68,6 +68,16 @@ def validate_file(path: Path, ctx: Context, received: float | None = None) -> Re
     path = Path(path)
     rep = Report(file=str(path))
     try:
+        return _validate(path, ctx, received, rep)
+    except Exception as exc:  # last line of defence: a file no guard foresaw is still just a finding
+        rep.readable = False
+        rep.add(finding("file-damaged", "文件内容异常，无法检查", value=type(exc).__name__,
+                        hint="请用 Excel/WPS 重新保存后发送"))
+        return rep
+
+
+def _validate(path: Path, ctx: Context, received: float | None, rep: Report) -> Report:
+    try:
         sub, found = open_submission(path, received)
     except OSError as exc:
         rep.readable = False
@@ -115,6 +125,7 @@ def _identify(book: dict[str, Grid], ctx: Context, rep: Report) -> bool:
     schema = ctx.schema
     cover = _cover_identity(book)
     if meta.get("template_id"):
+        rep.unit_code, rep.unit_name = meta.get("unit_code", ""), meta.get("unit_name", "")
         if meta["template_id"] != schema.id:
             rep.add(finding("template-unknown", f"这是“{meta['template_id']}”模板，不是本轮的“{schema.title}”",
                             sheet=META_SHEET, hint="请使用本轮下发的模板"))
@@ -179,6 +190,7 @@ def _check_book(book: dict[str, Grid], ctx: Context, rep: Report) -> None:
         for f in found:
             rep.add(f)
         _read_cells(sl, placement, rep)
+        _outside(placement, rep)
         if isinstance(sl.sheet, TableSheet):
             _check_table(sl, placement, rep)
     _derive(lay, rep)
@@ -204,6 +216,18 @@ def _read_cells(sl: SheetLayout, p: Placement, rep: Report) -> None:
             rep.add(finding("required-missing", f"{where['label']}：必填项未填写", hint="请填写此项", **where))
         if parsed.value is not None:
             rep.values[c.name] = parsed.value
+
+
+def _outside(p: Placement, rep: Report) -> None:
+    """Content right of the template's last column, or in an inserted row, is not counted: say so."""
+    last_col = max(p.cols.values(), default=0)
+    for r in sorted(set(p.rows.values()) | set(p.extra_rows)):
+        row = p.grid[r] if r < len(p.grid) else []
+        cols = [c for c, v in enumerate(row) if not is_blank(v) and (c > last_col or r in p.extra_rows)]
+        if cols:
+            rep.add(finding("data-outside-template", f"第{r + 1}行{a1(r, cols[0])[:-len(str(r + 1))]}列等处有模板以外的内容"
+                                                     f"“{show(row[cols[0]])}”，未计入", sheet=p.sheet,
+                            cell=a1(r, cols[0]), value=show(row[cols[0]]), hint="数据请填在黄色单元格中"))
 
 
 def _label(sl: SheetLayout, name: str, field_label: str) -> str:
