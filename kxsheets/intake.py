@@ -181,10 +181,15 @@ def _scan_sheets(zf: zipfile.ZipFile, sheet_files: dict[str, str]) -> list[Findi
             raise _Reject(finding("file-too-large", f"工作表「{name}」过大（{info.file_size / 1e6:.0f} MB）",
                                   sheet=name, hint="请只保留模板中的内容"))
         xml = zf.read(part)
-        rows = [int(m.group(2)) for m in _CELL.finditer(xml)]
-        cols = [_col_number(m.group(1)) for m in _CELL.finditer(xml)]
-        if rows and (max(rows) > MAX_ROWS or max(rows) * max(cols) > MAX_CELLS):
-            far = f"{_col_letters(max(cols))}{max(rows)}"
+        max_row, max_letters = 0, b""
+        for m in _CELL.finditer(xml):
+            max_row = max(max_row, int(m.group(2)))
+            letters = m.group(1)
+            if (len(letters), letters) > (len(max_letters), max_letters):
+                max_letters = letters
+        max_col = _col_number(max_letters)
+        if max_row and (max_row > MAX_ROWS or max_row * max_col > MAX_CELLS):
+            far = f"{_col_letters(max_col)}{max_row}"
             raise _Reject(finding("file-dimensions-absurd",
                                   f"工作表「{name}」的数据一直延伸到 {far}，范围异常，已拒绝读取",
                                   sheet=name, cell=far, hint="请删除表格远处的内容后重新保存"))

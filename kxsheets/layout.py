@@ -33,6 +33,7 @@ GUIDE_SHEET = "填表说明"
 TOTAL_LABEL = "合计"
 
 
+@lru_cache(maxsize=65536)
 def a1(row: int, col: int) -> str:
     return xl_rowcol_to_cell(row, col)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from .findings import Finding, finding
@@ -22,11 +24,16 @@ SPECIAL = {LISTS_SHEET, META_SHEET, GUIDE_SHEET}
 
 def norm_label(v: Any) -> str:
     """Label text for comparison: NFKC, no spaces or asterisks."""
-    if v is None:
+    if v is None or v == "":
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return "".join(unicodedata.normalize("NFKC", str(v)).split()).replace("*", "")
+    return _norm_text(str(v))
+
+
+@lru_cache(maxsize=4096)
+def _norm_text(t: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", t).split()).replace("*", "")
 
 
 def cell(grid: Grid, row: int, col: int) -> Any:
@@ -51,14 +58,15 @@ class Placement:
         return None
 
 
-def find_sheet(sl: SheetLayout, book: dict[str, Grid], taken: set[str]) -> tuple[str | None, list[Finding]]:
+def find_sheet(sl: SheetLayout, book: Mapping[str, Grid], taken: set[str]) -> tuple[str | None, list[Finding]]:
     if sl.name in book:
         return sl.name, []
     expected = {norm_label(t) for _, _, t in sl.labels} - {""}
     best, score = None, 0.0
-    for name, grid in book.items():
+    for name in book:
         if name in taken or name in SPECIAL:
             continue
+        grid = book[name]
         seen = {norm_label(v) for row in grid[:200] for v in row[:12]}
         s = len(expected & seen) / max(1, len(expected))
         if s > score:

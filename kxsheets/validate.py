@@ -12,7 +12,7 @@ accepted by a written 上报说明.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +20,12 @@ from typing import Any
 
 from .findings import Finding, Report, finding
 from .intake import Submission, open_submission
-from .layout import LISTS_SHEET, META_SHEET, Layout, SheetLayout, a1, layout
+from .layout import META_SHEET, Layout, SheetLayout, a1, layout
 from .roster import Unit
 from .schema.expr import Expr, MissingValue
 from .schema.models import FormSheet, TableSheet, TemplateSchema
 from .schema.names import iter_names
-from .structure import Grid, Placement, cell, find_sheet, norm_label, place, show_raw
+from .structure import SPECIAL, Grid, Placement, cell, find_sheet, norm_label, place, show_raw
 from .values import is_blank, parse_cell, show
 
 
@@ -99,12 +99,34 @@ def _validate(path: Path, ctx: Context, received: float | None, rep: Report) -> 
     return rep
 
 
-def _read(sub: Submission, rep: Report) -> dict[str, Grid] | None:
+class Book(Mapping[str, Grid]):
+    """Sheets read on first use: the 填表说明 and list sheets are usually never read."""
+
+    def __init__(self, wb: Any) -> None:
+        self._wb, self._names, self._grids = wb, list(wb.sheet_names), {}
+
+    def __getitem__(self, name: str) -> Grid:
+        if name not in self._grids:
+            if name not in self._names:
+                raise KeyError(name)
+            self._grids[name] = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return self._grids[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def _read(sub: Submission, rep: Report) -> Book | None:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(sub.data))
-        return {name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names}
+        return Book(CalamineWorkbook.from_filelike(io.BytesIO(sub.data)))
     except Exception as exc:  # calamine raises CalamineError, PasswordError, ZipError, XmlError …
         rep.readable = False
         if "password" in type(exc).__name__.lower():
@@ -115,15 +137,15 @@ def _read(sub: Submission, rep: Report) -> dict[str, Grid] | None:
         return None
 
 
-def _meta(book: dict[str, Grid]) -> dict[str, str]:
-    grid = book.get(META_SHEET) or []
+def _meta(book: Mapping[str, Grid]) -> dict[str, str]:
+    grid = book[META_SHEET] if META_SHEET in book else []
     return {show_raw(r[0]): show_raw(r[1]) for r in grid if len(r) >= 2 and r[0] not in (None, "")}
 
 
-def _identify(book: dict[str, Grid], ctx: Context, rep: Report) -> bool:
+def _identify(book: Mapping[str, Grid], ctx: Context, rep: Report) -> bool:
     meta = _meta(book)
     schema = ctx.schema
-    cover = _cover_identity(book)
+    cover = None if meta.get("template_id") else _cover_identity(book)
     if meta.get("template_id"):
         rep.unit_code, rep.unit_name = meta.get("unit_code", ""), meta.get("unit_name", "")
         if meta["template_id"] != schema.id:
@@ -149,18 +171,28 @@ def _identify(book: dict[str, Grid], ctx: Context, rep: Report) -> bool:
         rep.add(finding("unit-not-in-roster", f"单位“{name}”（编码 {code}）不在本轮名单中", value=code))
     rep.unit_code, rep.unit_name = (unit.code, unit.name) if unit else (code, name)
     rep.template_id, rep.template_version = schema.id, meta.get("template_version", schema.version)
-    if meta and cover and cover[0] and cover[0] != code:
-        rep.add(finding("unit-mismatch", f"封面上的编码 {cover[0]} 与模板所属单位（{name}，{code}）不一致",
-                        value=cover[0], expected=code, hint="请用本单位自己的模板填报"))
     return True
 
 
-def _cover_identity(book: dict[str, Grid]) -> tuple[str, str] | None:
+def _check_unit_cells(schema: TemplateSchema, rep: Report) -> None:
+    """The cover's pre-filled 统一编码 must be the unit the meta sheet names (no borrowed template)."""
+    for s in layout(schema).sheets:
+        for c in s.cells:
+            seen = rep.values.get(c.name)
+            if c.spec.prefill == "unit.code" and seen and rep.unit_code and str(seen) != rep.unit_code:
+                sheet, ref = rep.cells[c.name]
+                rep.add(finding("unit-mismatch", f"封面上的编码 {seen} 与模板所属单位（{rep.unit_name}，{rep.unit_code}）不一致",
+                                sheet=sheet, cell=ref, value=str(seen), expected=rep.unit_code,
+                                hint="请用本单位自己的模板填报"))
+
+
+def _cover_identity(book: Mapping[str, Grid]) -> tuple[str, str] | None:
     """(code, name) from cells labelled 统一编码 / 单位名称 anywhere near the top of any sheet."""
     found: dict[str, str] = {}
-    for name, grid in book.items():
-        if name in (META_SHEET, LISTS_SHEET):
+    for name in book:
+        if name in SPECIAL:
             continue
+        grid = book[name]
         for r, row in enumerate(grid[:40]):
             for c, v in enumerate(row[:6]):
                 label = norm_label(v)
@@ -176,7 +208,7 @@ def _cover_identity(book: dict[str, Grid]) -> tuple[str, str] | None:
 
 # -- the checks ----------------------------------------------------------------------------------
 
-def _check_book(book: dict[str, Grid], ctx: Context, rep: Report) -> None:
+def _check_book(book: Mapping[str, Grid], ctx: Context, rep: Report) -> None:
     lay = layout(ctx.schema)
     taken: set[str] = set()
     for sl in lay.sheets:
@@ -193,6 +225,7 @@ def _check_book(book: dict[str, Grid], ctx: Context, rep: Report) -> None:
         _outside(placement, rep)
         if isinstance(sl.sheet, TableSheet):
             _check_table(sl, placement, rep)
+    _check_unit_cells(ctx.schema, rep)
     _derive(lay, rep)
     _rules(lay, rep)
     _accept_explained(ctx.schema, rep)

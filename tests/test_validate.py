@@ -103,7 +103,7 @@ CASES = [
     ("other-template", None, meta("template_id", "county-annual"), ("template-unknown", "error", META_SHEET, "")),
     ("from-cover", None, drop_meta, ("identified-from-cover", "warning", "", "")),
     ("not-in-roster", None, meta("unit_code", "123456"), ("unit-not-in-roster", "error", "", "")),
-    ("unit-mismatch", None, meta("unit_code", "990002"), ("unit-mismatch", "error", "", "")),
+    ("unit-mismatch", None, meta("unit_code", "990002"), ("unit-mismatch", "error", "封面", "B5")),
 ]
 
 

@@ -20,6 +20,7 @@ import ast
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
@@ -112,6 +113,10 @@ class Expr:
 
     @classmethod
     def parse(cls, text: str) -> Expr:
+        return _parse(text)
+
+    @classmethod
+    def _parse_uncached(cls, text: str) -> Expr:
         if not isinstance(text, str) or not text.strip():
             raise ExprError("表达式为空")
         if len(text) > 2000:
@@ -133,6 +138,12 @@ class Expr:
             return _eval(self.tree.body, env)
         except (ZeroDivisionError, DivisionByZero, InvalidOperation):
             raise MissingValue("÷0") from None
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Expr:
+    """Parsed expressions are immutable, so each schema text is parsed once per process."""
+    return Expr._parse_uncached(text)
 
 
 def _check(node: ast.AST, names: set[str], text: str) -> None:
