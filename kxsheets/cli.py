@@ -139,39 +139,12 @@ def validate(
     raise typer.Exit(1 if result.errors else 0)
 
 
-def _round_of(path: Path) -> Path | None:
-    from .config import CONFIG_FILE
-
-    for d in (path, path.parent):
-        if d.is_dir() and (d / CONFIG_FILE).is_file():
-            return d
-    return None
-
-
 def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:
-    from .intake import scan
-    from .report import latest_by_unit
-    from .round_validation import RoundValidation, validate_round
-    from .rounds import Round
-    from .schema import Registry, TemplateSchema
-    from .validate import Context, validate_paths
+    from .round_validation import files_to_check, validate_path
 
-    if not path.exists():
-        from .errors import KxError
-
-        raise KxError("path-not-found", "找不到这个文件或文件夹", path=str(path))
-    round_dir = _round_of(path.resolve())
-    files = scan(round_dir / "inbox") if round_dir else scan(path)
-    with _progress(len(files), show_progress) as tick:
-        if round_dir:
-            return validate_round(Round.open(round_dir), progress=tick)
-        schema = Registry.default().load(schema_id)
-        if not isinstance(schema, TemplateSchema):
-            from .errors import KxError
-
-            raise KxError("schema-kind", f"“{schema_id}”是评分模式，不能用来校验填报表")
-        reports = validate_paths(files, Context(schema), progress=tick)
-        return RoundValidation(reports, latest_by_unit(reports), [])
+    total = len(files_to_check(path)) if path.exists() else 0
+    with _progress(total, show_progress) as tick:
+        return validate_path(path, schema_id, progress=tick)
 
 
 class _progress:

@@ -75,3 +75,36 @@ def write_feedback(rnd: Round, latest: dict[str, Report]) -> dict[str, Path]:
         if annotate(rep, data, target) is not None:
             out[code] = target
     return out
+
+
+def round_of(path: Path) -> Path | None:
+    """The round folder that ``path`` is (or whose inbox it is), if any."""
+    from .config import CONFIG_FILE
+
+    for d in (path, path.parent):
+        if d.is_dir() and (d / CONFIG_FILE).is_file():
+            return d
+    return None
+
+
+def validate_path(path: Path, schema_id: str = "township-annual",
+                  progress: Callable[[Path], None] | None = None) -> RoundValidation:
+    """Validate a round (its inbox, roster and outputs) or, outside a round, any folder or file."""
+    from .report import latest_by_unit
+    from .schema import Registry, TemplateSchema
+
+    if not Path(path).exists():
+        raise KxError("path-not-found", "找不到这个文件或文件夹", path=str(path))
+    round_dir = round_of(Path(path).resolve())
+    if round_dir:
+        return validate_round(Round.open(round_dir), progress=progress)
+    schema = Registry.default().load(schema_id)
+    if not isinstance(schema, TemplateSchema):
+        raise KxError("schema-kind", f"“{schema_id}”是评分模式，不能用来校验填报表")
+    reports = validate_paths(scan(Path(path)), Context(schema), progress=progress)
+    return RoundValidation(reports, latest_by_unit(reports), [])
+
+
+def files_to_check(path: Path) -> list[Path]:
+    round_dir = round_of(Path(path).resolve())
+    return scan(round_dir / "inbox") if round_dir else scan(Path(path))
