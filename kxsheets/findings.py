@@ -24,6 +24,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "file-too-large": ("error", "文件过大"),
     "file-zip-bomb": ("error", "解压后体积异常"),
     "file-dimensions-absurd": ("error", "表格范围异常"),
+    "file-reader-crashed": ("error", "读取时程序异常退出"),
     "file-duplicate": ("info", "与另一份提交完全相同"),
     "formula-no-cache": ("warning", "公式没有计算结果"),
     # which template, which unit
@@ -126,7 +127,7 @@ class Report:
     duplicate_of: str = ""
     findings: list[Finding] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # dotted name → value
-    cells: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)  # name → (sheet, A1)
+    cells: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)  # name → (sheet, A1) of each non-blank cell
 
     def add(self, f: Finding) -> None:
         f.file = f.file or self.file

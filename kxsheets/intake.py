@@ -2,9 +2,11 @@
 they are safe to hand to a parser.
 
 The container is decided from the bytes, never the extension (zip / OLE / HTML / text). Before
-any spreadsheet parser sees a zip, its central directory and sheet XML are checked: a 1 MB file
-that inflates to 1 GB, or one cell at XFD1048576 (which makes calamine abort the whole process
-while allocating the range), is rejected here with a finding instead of taking the run down.
+any spreadsheet parser sees a zip, its central directory is checked (a 1 MB file that inflates
+to 1 GB is rejected), and before any sheet is parsed its XML is checked (`scan_sheet`: one cell
+at XFD1048576 makes calamine abort the whole process while allocating the range). A rejected
+file becomes a finding instead of taking the run down. Sheets are scanned when first read, so
+the 填表说明 and list sheets a check never needs cost nothing.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ MAX_CELLS = 2_000_000  # bounding box of the cells that hold something
 SKIP_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 Container = Literal["xlsx", "ole", "html", "text", "unknown"]
 
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>')
-_NO_CACHE = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<f[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+# The bounding box of a sheet is found without visiting every cell: only the cells that lie
+# far down (row ≥ 100) or far right (column ≥ AA) are matched; every other cell is within A1:Z99.
+# Empty self-closing cells (<c r="X9" s="1"/>, whole-column formatting) hold nothing and do not count.
+_FAR_CELL = re.compile(rb'<c r="(?:([A-Z]{1,3})([0-9]{3,7})|([A-Z]{2,3})([0-9]{1,2}))"[^>]*?(?<!/)>')
+NEAR_ROWS, NEAR_COLS = 99, 26
+# A formula with no cached value, found from its <f> (rare) rather than from every <c>.
+_NO_CACHE = re.compile(rb'<f(?=[ >/])[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Submission:
     received: float
     container: Container
     sheet_files: dict[str, str] = field(default_factory=dict)  # sheet name → xl/worksheets/…
+    zip: zipfile.ZipFile | None = field(default=None, repr=False)
 
 
 def is_candidate(path: Path) -> bool:
@@ -123,8 +131,8 @@ def _check_zip(sub: Submission) -> tuple[Submission | None, list[Finding]]:
         zf = zipfile.ZipFile(io.BytesIO(sub.data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return None, [finding("file-damaged", "文件已损坏或不完整（可能没有下载完）", hint="请重新保存后发送")]
-    with zf:
+        return None, [_damaged().finding]
+    try:
         total = sum(i.file_size for i in infos)
         if total > MAX_UNZIPPED_BYTES or total > MAX_RATIO * max(len(sub.data), 100_000):
             return None, [finding("file-zip-bomb", f"文件解压后有 {total / 1e6:.0f} MB，体积异常，已拒绝读取",
@@ -133,18 +141,30 @@ def _check_zip(sub: Submission) -> tuple[Submission | None, list[Finding]]:
         if "xl/workbook.xml" not in names:
             kind = "Word 文档" if "word/document.xml" in names else "压缩包或其他文件"
             return None, [finding("file-not-workbook", f"这是{kind}，不是 Excel 工作簿", hint="请发送 Excel 工作簿")]
-        try:
-            sub.sheet_files = _sheet_files(zf)
-            return sub, _scan_sheets(zf, sub.sheet_files)
-        except _Reject as rej:
-            return None, [rej.finding]
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error):
-            return None, [finding("file-damaged", "文件已损坏或不完整（可能没有下载完）", hint="请重新保存后发送")]
+        sub.sheet_files, sub.zip = _sheet_files(zf), zf
+        return sub, []
+    except Rejected as rej:
+        return None, [rej.finding]
+    except _DAMAGED:
+        return None, [_damaged().finding]
+    finally:
+        if sub.zip is None:
+            zf.close()
 
 
-class _Reject(Exception):
+_DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error)
+
+
+class Rejected(Exception):
+    """The file must not be parsed (further); .finding says why."""
+
     def __init__(self, f: Finding) -> None:
+        super().__init__(f.message)
         self.finding = f
+
+
+def _damaged() -> Rejected:
+    return Rejected(finding("file-damaged", "文件已损坏或不完整（可能没有下载完）", hint="请重新保存后发送"))
 
 
 def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -155,7 +175,7 @@ def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
         wb = ET.fromstring(zf.read("xl/workbook.xml"))
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except Exception:  # EntitiesForbidden, ParseError …: not a file a township's app wrote
-        raise _Reject(finding("file-damaged", "文件内部结构无效（XML 损坏或含有不安全内容）",
+        raise Rejected(finding("file-damaged", "文件内部结构无效（XML 损坏或含有不安全内容）",
                               hint="请用 Excel/WPS 重新保存后发送")) from None
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     out = {}
@@ -173,33 +193,52 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _scan_sheets(zf: zipfile.ZipFile, sheet_files: dict[str, str]) -> list[Finding]:
-    out: list[Finding] = []
-    for name, part in sheet_files.items():
-        info = zf.getinfo(part)
+def scan_sheet(sub: Submission, name: str) -> list[Finding]:
+    """Check one sheet's XML before it is parsed: raises Rejected for an absurd sheet, returns
+    the findings a readable sheet still deserves (formulas without a cached value)."""
+    part = sub.sheet_files.get(name)
+    if sub.zip is None or part is None:
+        return []  # a legacy .xls: calamine reads its records without a grid blow-up
+    try:
+        info = sub.zip.getinfo(part)
         if info.file_size > MAX_SHEET_XML:
-            raise _Reject(finding("file-too-large", f"工作表「{name}」过大（{info.file_size / 1e6:.0f} MB）",
-                                  sheet=name, hint="请只保留模板中的内容"))
-        xml = zf.read(part)
-        max_row, max_letters = 0, b""
-        for m in _CELL.finditer(xml):
-            max_row = max(max_row, int(m.group(2)))
-            letters = m.group(1)
-            if (len(letters), letters) > (len(max_letters), max_letters):
-                max_letters = letters
-        max_col = _col_number(max_letters)
-        if max_row and (max_row > MAX_ROWS or max_row * max_col > MAX_CELLS):
-            far = f"{_col_letters(max_col)}{max_row}"
-            raise _Reject(finding("file-dimensions-absurd",
-                                  f"工作表「{name}」的数据一直延伸到 {far}，范围异常，已拒绝读取",
-                                  sheet=name, cell=far, hint="请删除表格远处的内容后重新保存"))
-        refs = [m.group(1).decode() for m in _NO_CACHE.finditer(xml)]
-        if refs:
-            shown = "、".join(refs[:5]) + ("等" if len(refs) > 5 else "")
-            out.append(finding("formula-no-cache", f"工作表「{name}」中 {len(refs)} 个公式没有计算结果（{shown}），"
-                                                   "这些格按空白处理", sheet=name, cell=refs[0],
-                               hint="文件可能是由程序生成的；请用 Excel/WPS 打开并保存一次后再发送"))
-    return out
+            raise Rejected(finding("file-too-large", f"工作表「{name}」过大（{info.file_size / 1e6:.0f} MB）",
+                                   sheet=name, hint="请只保留模板中的内容"))
+        xml = sub.zip.read(part)
+    except _DAMAGED:
+        raise _damaged() from None
+    max_row, max_col = _bounds(xml)
+    if max_row and (max_row > MAX_ROWS or max_row * max_col > MAX_CELLS):
+        far = f"{_col_letters(max_col)}{max_row}"
+        raise Rejected(finding("file-dimensions-absurd", f"工作表「{name}」的数据一直延伸到 {far}，范围异常，已拒绝读取",
+                               sheet=name, cell=far, hint="请删除表格远处的内容后重新保存"))
+    refs = [_ref_before(xml, m.start()) for m in _NO_CACHE.finditer(xml)]
+    if not refs:
+        return []
+    shown = "、".join(refs[:5]) + ("等" if len(refs) > 5 else "")
+    return [finding("formula-no-cache", f"工作表「{name}」中 {len(refs)} 个公式没有计算结果（{shown}），这些格按空白处理",
+                    sheet=name, cell=refs[0], hint="文件可能是由程序生成的；请用 Excel/WPS 打开并保存一次后再发送")]
+
+
+def _bounds(xml: bytes) -> tuple[int, int]:
+    """(last row, last column) of the far cells that hold something; (0, 0) when all lie in A1:Z99.
+
+    At most 99 × 16384 cells can hide in the unscanned rows, so the bound only matters (and is
+    exact in rows) once a far-down cell exists.
+    """
+    max_row = max_col = 0
+    for m in _FAR_CELL.finditer(xml):
+        letters, digits = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        max_row, max_col = max(max_row, int(digits)), max(max_col, _col_number(letters))
+    if max_row > NEAR_ROWS:
+        max_col = max(max_col, NEAR_COLS)  # an upper bound: columns A–Z are not scanned
+    return max_row, max_col
+
+
+def _ref_before(xml: bytes, pos: int) -> str:
+    start = xml.rfind(b'<c r="', 0, pos)
+    m = _CELL_REF.match(xml, start) if start >= 0 else None
+    return m.group(1).decode() if m else "?"
 
 
 def _col_letters(n: int) -> str:

@@ -46,6 +46,7 @@ class Cell:
     row: int
     col: int
     spec: FieldSpec
+    label: str = ""  # as findings name it: 全国科普日·场次, 第3行·活动名称, 常住人口
 
     @property
     def ref(self) -> str:
@@ -61,10 +62,20 @@ class SheetLayout:
     total_row: int | None = None
     data_rows: tuple[int, int] = (FIRST_ROW, FIRST_ROW)  # first, last (inclusive)
     by_name: dict[str, Cell] = field(default_factory=dict, compare=False, repr=False)
+    by_row: dict[int, tuple[Cell, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.sheet.name
+
+
+def _sheet_layout(sheet: FormSheet | TableSheet, cells: list[Cell], labels: list[tuple[int, int, str]],
+                  last_col: int, total: int | None, last_row: int) -> SheetLayout:
+    by_row: dict[int, list[Cell]] = {}
+    for c in cells:
+        by_row.setdefault(c.row, []).append(c)
+    return SheetLayout(sheet, tuple(cells), tuple(labels), last_col, total, (FIRST_ROW, last_row),
+                       {c.name: c for c in cells}, {r: tuple(cs) for r, cs in by_row.items()})
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class Layout:
     schema: TemplateSchema
     sheets: tuple[SheetLayout, ...]
     fingerprint: str
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def cell(self, name: str) -> tuple[SheetLayout, Cell]:
         for s in self.sheets:
@@ -81,12 +93,10 @@ class Layout:
 
 
 def _form(sheet: FormSheet) -> SheetLayout:
-    cells = tuple(Cell(f.key, FIRST_ROW + i, FORM_VALUE_COL, f) for i, f in enumerate(sheet.fields))
+    cells = [Cell(f.key, FIRST_ROW + i, FORM_VALUE_COL, f, f.label) for i, f in enumerate(sheet.fields)]
     labels = [(HEADER_ROW, c, h) for c, h in enumerate(FORM_HEADERS)]
     labels += [(FIRST_ROW + i, 0, f.label) for i, f in enumerate(sheet.fields)]
-    last = FIRST_ROW + len(sheet.fields) - 1
-    return SheetLayout(sheet, cells, tuple(labels), len(FORM_HEADERS) - 1, None, (FIRST_ROW, last),
-                       {c.name: c for c in cells})
+    return _sheet_layout(sheet, cells, labels, len(FORM_HEADERS) - 1, None, FIRST_ROW + len(sheet.fields) - 1)
 
 
 def _table(sheet: TableSheet) -> SheetLayout:
@@ -98,13 +108,14 @@ def _table(sheet: TableSheet) -> SheetLayout:
     for i, rid in enumerate(row_ids):
         r = FIRST_ROW + i
         labels.append((r, 0, sheet.rows[i].label if sheet.rows else rid))
-        cells += [Cell(f"{sheet.key}.{rid}.{col.key}", r, 1 + j, col) for j, col in enumerate(sheet.columns)]
+        row_label = sheet.rows[i].label if sheet.rows else f"第{rid}行"
+        cells += [Cell(f"{sheet.key}.{rid}.{col.key}", r, 1 + j, col, f"{row_label}·{col.label}")
+                  for j, col in enumerate(sheet.columns)]
     last = FIRST_ROW + len(row_ids) - 1
     total = last + 1 if sheet.total_row else None
     if total is not None:
         labels.append((total, 0, TOTAL_LABEL))
-    return SheetLayout(sheet, tuple(cells), tuple(labels), len(sheet.columns), total, (FIRST_ROW, last),
-                       {c.name: c for c in cells})
+    return _sheet_layout(sheet, cells, labels, len(sheet.columns), total, last)
 
 
 def _fingerprint(schema: TemplateSchema, sheets: tuple[SheetLayout, ...]) -> str:
@@ -116,8 +127,28 @@ def _fingerprint(schema: TemplateSchema, sheets: tuple[SheetLayout, ...]) -> str
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-@lru_cache(maxsize=32)
+def _columns(sheets: tuple[SheetLayout, ...]) -> dict[str, tuple[str, ...]]:
+    """Table column name (activities.sessions) → its cells' names, in row order."""
+    out: dict[str, list[str]] = {}
+    for s in sheets:
+        if isinstance(s.sheet, TableSheet):
+            for c in s.cells:
+                out.setdefault(f"{s.sheet.key}.{c.spec.key}", []).append(c.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_LAYOUTS: dict[int, tuple[TemplateSchema, Layout]] = {}
+
+
 def layout(schema: TemplateSchema) -> Layout:
-    """The layout of a template schema (cached: schemas are immutable)."""
+    """The layout of a template schema, cached by identity: schemas are immutable, and hashing a
+    whole pydantic model on every lookup cost more than the validation of a cell."""
+    hit = _LAYOUTS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
     sheets = tuple(_form(s) if isinstance(s, FormSheet) else _table(s) for s in schema.sheets)
-    return Layout(schema, sheets, _fingerprint(schema, sheets))
+    lay = Layout(schema, sheets, _fingerprint(schema, sheets), _columns(sheets))
+    if len(_LAYOUTS) > 64:
+        _LAYOUTS.clear()
+    _LAYOUTS[id(schema)] = (schema, lay)
+    return lay

@@ -89,6 +89,8 @@ def place(sl: SheetLayout, sheet: str, grid: Grid) -> tuple[Placement, list[Find
 
 def _header_row(sl: SheetLayout, grid: Grid) -> int:
     heads = {norm_label(t) for r, _, t in sl.labels if r == HEADER_ROW}
+    if HEADER_ROW < len(grid) and heads <= {norm_label(v) for v in grid[HEADER_ROW]}:
+        return HEADER_ROW  # the template's own place: no need to search
     best, hits = HEADER_ROW, 0
     for r in range(min(len(grid), 15)):
         n = sum(1 for v in grid[r] if norm_label(v) in heads)
@@ -134,8 +136,12 @@ def _fixed_rows(sl: SheetLayout, p: Placement) -> list[Finding]:
     label_col = p.cols.get(0, 0)
     last = _last_row(p.grid, start)
     actual = [norm_label(cell(p.grid, r, label_col)) for r in range(start, last + 1)]
-    sm = difflib.SequenceMatcher(None, [norm_label(t) for _, t in expected], actual, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    wanted = [norm_label(t) for _, t in expected]
+    if actual == wanted:  # untouched rows, the usual case: no alignment needed
+        opcodes = [("equal", 0, len(wanted), 0, len(actual))]
+    else:
+        opcodes = difflib.SequenceMatcher(None, wanted, actual, autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in opcodes:
         if op == "equal":
             for k in range(i2 - i1):
                 p.rows[expected[i1 + k][0]] = start + j1 + k

@@ -1,7 +1,8 @@
 """Validation: every returned workbook checked against its schema, all findings in one pass.
 
     validate_file(path, ctx)  -> Report     one file
-    validate_paths(paths, ctx) -> [Report]  many; one bad file never stops the others
+    validate_paths(paths, ctx) -> [Report]  many, in worker processes; one bad file never stops
+                                            (or crashes) the others
 
 The steps: intake guards (intake.py) → fast read (python-calamine, content-sniffed) →
 identification from the hidden meta sheet, else the cover cells → structure alignment
@@ -19,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .findings import Finding, Report, finding
-from .intake import Submission, open_submission
+from .intake import Rejected, Submission, open_submission, scan_sheet
 from .layout import META_SHEET, Layout, SheetLayout, a1, layout
 from .roster import Unit
 from .schema.expr import Expr, MissingValue
 from .schema.models import FormSheet, TableSheet, TemplateSchema
-from .schema.names import iter_names
 from .structure import SPECIAL, Grid, Placement, cell, find_sheet, norm_label, place, show_raw
-from .values import is_blank, parse_cell, show
+from .values import Parsed, is_blank, parse_cell, show
 
 
 @dataclass
@@ -45,11 +45,30 @@ class Context:
 
 
 def validate_paths(paths: Iterable[Path], ctx: Context, received: dict[Path, float] | None = None,
-                   progress: Callable[[Path], None] | None = None) -> list[Report]:
-    reports: list[Report] = []
+                   progress: Callable[[Path], None] | None = None, workers: int | None = None) -> list[Report]:
+    """Check many files, in worker processes (isolate.py) unless ``workers == 0``.
+
+    Reports come back in the order of ``paths``; a file identical to an earlier one is marked as
+    its duplicate instead of being counted twice.
+    """
+    paths = list(paths)
+    if workers == 0:
+        reports = []
+        for path in paths:
+            reports.append(validate_file(path, ctx, (received or {}).get(path)))
+            if progress:
+                progress(path)
+    else:
+        from .isolate import validate_isolated
+
+        reports = validate_isolated(paths, ctx, received, workers, progress)
+    _mark_duplicates(reports)
+    return reports
+
+
+def _mark_duplicates(reports: list[Report]) -> None:
     first_by_hash: dict[str, Report] = {}
-    for path in paths:
-        rep = validate_file(path, ctx, (received or {}).get(path))
+    for rep in reports:
         if rep.sha256 and rep.sha256 in first_by_hash:
             orig = first_by_hash[rep.sha256]
             rep.findings = [finding("file-duplicate", f"与“{Path(orig.file).name}”内容完全相同，未重复检查",
@@ -57,10 +76,6 @@ def validate_paths(paths: Iterable[Path], ctx: Context, received: dict[Path, flo
             rep.duplicate_of = orig.file
         elif rep.sha256:
             first_by_hash[rep.sha256] = rep
-        reports.append(rep)
-        if progress:
-            progress(path)
-    return reports
 
 
 def validate_file(path: Path, ctx: Context, received: float | None = None) -> Report:
@@ -92,24 +107,36 @@ def _validate(path: Path, ctx: Context, received: float | None, rep: Report) -> 
     book = _read(sub, rep)
     if book is None:
         return rep
-    if _identify(book, ctx, rep):
-        _check_book(book, ctx, rep)
+    try:
+        if _identify(book, ctx, rep):
+            _check_book(book, ctx, rep)
+    except Rejected as rej:  # a sheet that must not be parsed: the file is not read at all
+        rep.readable, rep.values, rep.findings = False, {}, [rej.finding]
     for f in rep.findings:  # findings made before the unit was known
         f.unit = f.unit or rep.unit_name
     return rep
 
 
 class Book(Mapping[str, Grid]):
-    """Sheets read on first use: the 填表说明 and list sheets are usually never read."""
+    """Sheets read on first use — each scanned by intake.scan_sheet just before it is parsed —
+    so the 填表说明 and list sheets are usually never read. Raises Rejected for a sheet that must
+    not be parsed."""
 
-    def __init__(self, wb: Any) -> None:
-        self._wb, self._names, self._grids = wb, list(wb.sheet_names), {}
+    def __init__(self, wb: Any, sub: Submission, rep: Report) -> None:
+        self._wb, self._sub, self._rep = wb, sub, rep
+        self._names, self._grids = list(wb.sheet_names), {}
 
     def __getitem__(self, name: str) -> Grid:
         if name not in self._grids:
             if name not in self._names:
                 raise KeyError(name)
-            self._grids[name] = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for f in scan_sheet(self._sub, name):
+                self._rep.add(f)
+            try:
+                self._grids[name] = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:  # CalamineError, XmlError …: the sheet's XML is broken
+                raise Rejected(finding("file-damaged", f"工作表「{name}」内容已损坏，无法读取", sheet=name,
+                                       value=type(exc).__name__, hint="请用 Excel/WPS 重新保存后发送")) from None
         return self._grids[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -126,7 +153,7 @@ def _read(sub: Submission, rep: Report) -> Book | None:
     from python_calamine import CalamineWorkbook
 
     try:
-        return Book(CalamineWorkbook.from_filelike(io.BytesIO(sub.data)))
+        return Book(CalamineWorkbook.from_filelike(io.BytesIO(sub.data)), sub, rep)
     except Exception as exc:  # calamine raises CalamineError, PasswordError, ZipError, XmlError …
         rep.readable = False
         if "password" in type(exc).__name__.lower():
@@ -221,34 +248,47 @@ def _check_book(book: Mapping[str, Grid], ctx: Context, rep: Report) -> None:
         placement, found = place(sl, sheet, book[sheet])
         for f in found:
             rep.add(f)
-        _read_cells(sl, placement, rep)
+        filled = _read_cells(sl, placement, rep)
         _outside(placement, rep)
         if isinstance(sl.sheet, TableSheet):
-            _check_table(sl, placement, rep)
+            _check_table(sl, placement, rep, filled)
     _check_unit_cells(ctx.schema, rep)
     _derive(lay, rep)
     _rules(lay, rep)
     _accept_explained(ctx.schema, rep)
 
 
-def _read_cells(sl: SheetLayout, p: Placement, rep: Report) -> None:
-    free = isinstance(sl.sheet, TableSheet) and not sl.sheet.fixed
+_BLANK = Parsed(None)
+
+
+def _read_cells(sl: SheetLayout, p: Placement, rep: Report) -> set[str]:
+    """Parse every input cell into rep.values; returns the names of the cells that are not blank."""
+    filled: set[str] = set()
+    required_here = not (isinstance(sl.sheet, TableSheet) and not sl.sheet.fixed)  # free rows: see _check_table
+    rows, cols, grid = p.rows, p.cols, p.grid  # the hot loop of validation: plain lookups only
     for c in sl.cells:
-        at = p.at(c.row, c.col)
-        if at is None:
+        r, k = rows.get(c.row), cols.get(c.col)
+        if r is None or k is None:
             continue  # its row or column is missing: already reported
-        raw = cell(p.grid, *at)
-        ref = a1(*at)
-        rep.cells[c.name] = (p.sheet, ref)
-        parsed = parse_cell(raw, c.spec)
-        where = {"sheet": p.sheet, "cell": ref, "field": c.name, "label": _label(sl, c.name, c.spec.label),
-                 "value": "" if is_blank(raw) else show(raw)}
+        line = grid[r] if r < len(grid) else ()
+        raw = line[k] if k < len(line) else None
+        blank = raw is None or raw == "" or isinstance(raw, str) and not raw.strip()
+        if blank and not (c.spec.required and required_here):
+            continue  # most cells of a free table: nothing to parse, nothing to say
+        ref = a1(r, k)
+        if not blank:  # where each value came from; blank cells are not kept (memory at 40,000 files)
+            filled.add(c.name)
+            rep.cells[c.name] = (p.sheet, ref)
+        parsed = _BLANK if blank else parse_cell(raw, c.spec)
         for n in parsed.notes:
-            rep.add(finding(n.code, f"{where['label']}：{n.message}", expected=n.expected, **where))
-        if parsed.value is None and not parsed.notes and c.spec.required and not free:
-            rep.add(finding("required-missing", f"{where['label']}：必填项未填写", hint="请填写此项", **where))
+            rep.add(finding(n.code, f"{c.label}：{n.message}", expected=n.expected, sheet=p.sheet, cell=ref,
+                            field=c.name, label=c.label, value=show(raw)))
         if parsed.value is not None:
             rep.values[c.name] = parsed.value
+        elif not parsed.notes and c.spec.required and required_here:
+            rep.add(finding("required-missing", f"{c.label}：必填项未填写", hint="请填写此项", sheet=p.sheet,
+                            cell=ref, field=c.name, label=c.label, value="" if blank else show(raw)))
+    return filled
 
 
 def _outside(p: Placement, rep: Report) -> None:
@@ -256,37 +296,26 @@ def _outside(p: Placement, rep: Report) -> None:
     last_col = max(p.cols.values(), default=0)
     for r in sorted(set(p.rows.values()) | set(p.extra_rows)):
         row = p.grid[r] if r < len(p.grid) else []
-        cols = [c for c, v in enumerate(row) if not is_blank(v) and (c > last_col or r in p.extra_rows)]
+        start = 0 if r in p.extra_rows else last_col + 1
+        cols = [c for c in range(start, len(row)) if not is_blank(row[c])]
         if cols:
             rep.add(finding("data-outside-template", f"第{r + 1}行{a1(r, cols[0])[:-len(str(r + 1))]}列等处有模板以外的内容"
                                                      f"“{show(row[cols[0]])}”，未计入", sheet=p.sheet,
                             cell=a1(r, cols[0]), value=show(row[cols[0]]), hint="数据请填在黄色单元格中"))
 
 
-def _label(sl: SheetLayout, name: str, field_label: str) -> str:
-    if isinstance(sl.sheet, TableSheet) and sl.sheet.rows:
-        row_key = name.split(".")[1]
-        row = next((r for r in sl.sheet.rows if r.key == row_key), None)
-        return f"{row.label}·{field_label}" if row else field_label
-    if isinstance(sl.sheet, TableSheet):
-        return f"第{name.split('.')[1]}行·{field_label}"
-    return field_label
-
-
-def _check_table(sl: SheetLayout, p: Placement, rep: Report) -> None:
+def _check_table(sl: SheetLayout, p: Placement, rep: Report, filled: set[str]) -> None:
     sheet: TableSheet = sl.sheet  # type: ignore[assignment]
     if sheet.fixed:
         _check_totals(sl, p, rep)
         return
-    used = [r for r in range(sl.data_rows[0], sl.data_rows[1] + 1)
-            if any(c.name in rep.values or not is_blank(cell(p.grid, *(p.at(c.row, c.col) or (-1, -1))))
-                   for c in sl.cells if c.row == r)]
+    used = [r for r, cells in sl.by_row.items() if any(c.name in filled for c in cells)]
     for r in used:  # a row that is used must have its required columns
-        for c in sl.cells:
-            if c.row == r and c.spec.required and c.name not in rep.values:
+        for c in sl.by_row[r]:
+            if c.spec.required and c.name not in rep.values:
                 at = p.at(c.row, c.col)
                 if at and is_blank(cell(p.grid, *at)):
-                    rep.add(finding("required-missing", f"{_label(sl, c.name, c.spec.label)}：本行已填写，此项必填",
+                    rep.add(finding("required-missing", f"{c.label}：本行已填写，此项必填",
                                     sheet=p.sheet, cell=a1(*at), field=c.name, label=c.spec.label))
     if len(used) < sheet.min_rows:
         rep.add(finding("rows-too-few", f"「{p.sheet}」至少应填 {sheet.min_rows} 行，实际 {len(used)} 行", sheet=p.sheet))
@@ -325,11 +354,8 @@ def _check_totals(sl: SheetLayout, p: Placement, rep: Report) -> None:
 def env_of(schema: TemplateSchema, values: dict[str, Any]) -> dict[str, Any]:
     """Names → values for expressions; a table column is the list of its rows' values."""
     env = dict(values)
-    for n in iter_names(schema):
-        if n.kind == "column" and n.sheet is not None:
-            prefix, col = n.name.split(".")
-            env[n.name] = [v for k, v in values.items() if k.startswith(prefix + ".") and k.endswith("." + col)
-                           and k.count(".") == 2]
+    for col, cells in layout(schema).columns.items():
+        env[col] = [values[c] for c in cells if c in values]
     return env
 
 

@@ -208,3 +208,17 @@ def test_defusedxml_guards_openpyxl() -> None:
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+@pytest.mark.parametrize("cells, bounds", [
+    ('<c r="A1" t="s"><v>0</v></c><c r="Z99"><v>1</v></c>', (0, 0)),  # all within A1:Z99
+    ('<c r="B5"><v>1</v></c><c r="XFD7"><v>1</v></c>', (7, 16384)),    # far right, near top
+    ('<c r="C1048576"><v>1</v></c>', (1048576, 26)),                   # far down: columns bounded by Z
+    ('<c r="AB300"><v>1</v></c><c r="A2"/>', (300, 28)),
+    ('<c r="A1"/><c r="XFD1048576" s="3"/>', (0, 0)),                  # styled but empty cells
+    ('<c r="C200"><f>SUM(A1:A2)</f><v>3</v></c>', (200, 26)),
+])
+def test_bounds_of_a_sheet_without_visiting_every_cell(cells, bounds) -> None:
+    from kxsheets.intake import _bounds
+
+    assert _bounds(f"<sheetData><row>{cells}</row></sheetData>".encode()) == bounds
