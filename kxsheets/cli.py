@@ -139,6 +139,69 @@ def validate(
     raise typer.Exit(1 if result.errors else 0)
 
 
+@app.command()
+def consolidate(
+    path: Annotated[Path, typer.Argument(help="填报轮次文件夹（或其 inbox）")] = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="输出格式：table 或 json")] = "table",
+) -> None:
+    """汇总：各乡镇最新的无错误报表 → 全县合计、比率、排名、报送情况、数据来源，写乡镇汇总表与本单位情况。"""
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("只能是 table 或 json", param_hint="--format")
+    from .round_consolidation import consolidate_path
+
+    with _progress(0, False) as tick:
+        result = consolidate_path(path, progress=tick)
+    if fmt == "json":
+        import json
+
+        from .consolidate import to_dict
+
+        typer.echo(json.dumps(to_dict(result.consolidation), ensure_ascii=False, indent=1))
+    else:
+        _render_consolidation(result)
+
+
+def _render_consolidation(result: Any) -> None:
+    from rich.table import Table
+
+    from .consolidate import to_dict
+
+    c = _console()
+    data = to_dict(result.consolidation)
+    has_prev = any(r["previous"] is not None for r in data["totals"])
+    t = Table(title=f"全县合计（计入 {data['units_counted']} 个单位；比率为合计数之比）")
+    for col in ("指标", "全县", *(("上年", "增减", "增减率") if has_prev else ())):
+        t.add_column(col, justify="left" if col == "指标" else "right")
+    for r in data["totals"]:
+        pct = r["type"] == "percent"
+        cells = [_shown(r["value"], pct), *((_shown(r["previous"], pct), _shown(r["change"], pct),
+                                             _shown(r["change_rate"], True)) if has_prev else ())]
+        t.add_row(r["label"], *cells)
+    c.print(t)
+    for status in ("未交", "待修改"):
+        units = [u for u in data["units"] if u["status"] == status]
+        c.print(f"{status}：" + ("、".join(u["name"] for u in units) or "无"))
+        for u in units:
+            if u["note"]:
+                c.print(f"  {u['name']}：{u['note']}")
+    for note in result.notes:
+        c.print(f"注意：{note}", style="yellow")
+    c.print(f"乡镇汇总表：{result.summary_path}")
+    c.print(f"本单位情况：{len(result.feedback)} 份 → feedback/")
+    if result.report_path:
+        c.print(f"向上级报送：{result.report_path}")
+
+
+def _shown(v: Any, percent: bool) -> str:
+    if v is None:
+        return ""
+    if percent:
+        return f"{v * 100:.2f}%"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return f"{v:,}"
+
+
 def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:
     from .round_validation import files_to_check, validate_path
 

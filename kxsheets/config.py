@@ -36,6 +36,8 @@ class RoundConfig(BaseModel):
     preset: str = ""
     deadline: str = ""
     previous_round: str = ""
+    code: str = Field(default="", pattern=r"^(\d{6,18})?$")
+    report_template: str = ""
     mail: MailConfig = MailConfig()
 
 
@@ -72,6 +74,8 @@ scoring = {_q(cfg.scoring)}        # 部门整体自评表模式
 preset = {_q(cfg.preset)}          # 评分预设，留空则用评分模式中的 preset（national / wangcheng / hubei / chongqing）
 deadline = {_q(cfg.deadline)}      # 截止日期，如 "2026-01-15"
 previous_round = {_q(cfg.previous_round)}  # 上一轮次文件夹，如 "../2024"，用于同比
+code = {_q(cfg.code)}              # 本县（区）统一编码，向上级报送时用
+report_template = {_q(cfg.report_template)}  # 向上级报送的填报表模式，如 "county-annual"；留空则不生成
 
 [mail]
 host = {_q(m.host)}

@@ -1,4 +1,4 @@
-"""The round's SQLite ledger (kxsheets.db): what was issued, received, sent.
+"""The round's SQLite ledger (kxsheets.db): what was issued, received, consolidated, sent.
 
 The working folder is the database: no server. Schema changes are numbered migrations, applied
 in order on open, so a round folder from an older kxsheets keeps working.
@@ -7,10 +7,13 @@ in order on open, so a round folder from an older kxsheets keeps working.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 DB_FILE = "kxsheets.db"
 
@@ -22,6 +25,18 @@ MIGRATIONS: tuple[str, ...] = (
         template_version TEXT NOT NULL, fingerprint TEXT NOT NULL, path TEXT NOT NULL,
         sha256 TEXT NOT NULL, issued_at TEXT NOT NULL,
         PRIMARY KEY (unit_code, template_id, template_version)
+    );
+    """,
+    # v2: consolidated values (unit_code '' is the round's total) and where each came from
+    """
+    CREATE TABLE consolidated (
+        unit_code TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (unit_code, name)
+    );
+    CREATE TABLE sources (
+        unit_code TEXT NOT NULL, name TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+        sheet TEXT NOT NULL, cell TEXT NOT NULL, received REAL NOT NULL,
+        PRIMARY KEY (unit_code, name)
     );
     """,
 )
@@ -61,6 +76,38 @@ def record_issued(round_dir: Path, rows: list[Issued]) -> None:
             [(r.unit_code, r.unit_name, r.template_id, r.template_version, r.fingerprint, r.path,
               r.sha256, r.issued_at) for r in rows],
         )
+
+
+def record_consolidated(round_dir: Path, values: dict[str, dict[str, Any]],
+                        sources: Iterable[tuple[str, str, str, str, str, str, float]]) -> None:
+    """Replace the round's consolidated values (numbers and 是/否 only) and their sources."""
+    rows = [(code, name, _store(v)) for code, vals in values.items() for name, v in vals.items()
+            if _store(v) is not None]
+    with closing(connect(round_dir)) as conn, conn:
+        conn.execute("DELETE FROM consolidated")
+        conn.execute("DELETE FROM sources")
+        conn.executemany("INSERT INTO consolidated VALUES (?,?,?)", rows)
+        conn.executemany("INSERT INTO sources VALUES (?,?,?,?,?,?,?)", sources)
+
+
+def consolidated(round_dir: Path) -> dict[str, dict[str, Any]]:
+    """unit code ('' = the total) → name → Decimal (是/否 as True/False); {} before any consolidation."""
+    out: dict[str, dict[str, Any]] = {}
+    with closing(connect(round_dir)) as conn:
+        for code, name, value in conn.execute("SELECT unit_code, name, value FROM consolidated"):
+            out.setdefault(code, {})[name] = {"是": True, "否": False}.get(value) if value in ("是", "否") \
+                else Decimal(value)
+    return out
+
+
+def _store(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, (int, float)):
+        return str(Decimal(repr(v)))
+    return None  # text and dates are not history
 
 
 def issued(round_dir: Path) -> list[Issued]:

@@ -23,6 +23,7 @@ def check_template(schema: TemplateSchema) -> list[Problem]:
     problems += _unique_names(schema)
     problems += _check_derived(schema)
     problems += _check_rules(schema)
+    problems += _check_summary(schema)
     if schema.explanation_field is not None:
         n = names(schema).get(schema.explanation_field)
         if n is None or n.kind != "cell" or n.spec.type != "text":
@@ -120,6 +121,36 @@ def _check_rules(schema: TemplateSchema) -> list[Problem]:
             if c not in known:
                 out.append((f"rules[{i}].cells[{j}]", f"引用了不存在的名称：{c}"))
     out += [(f"rules[{j}].id", f"规则 id “{k}”重复") for j, k in _dupes([r.id for r in schema.rules])]
+    return out
+
+
+def summary_columns(schema: TemplateSchema) -> tuple[str, ...]:
+    """The 汇总 sheet's columns: as listed, else every numeric or 是/否 form field and every derived."""
+    if schema.summary.columns is not None:
+        return schema.summary.columns
+    return tuple(n.name for n in iter_names(schema) if _summable(n))
+
+
+def _summable(n) -> bool:
+    if n.kind == "derived":
+        return True
+    return n.kind == "cell" and n.row is None and n.spec.prefill is None and n.spec.agg != "none"
+
+
+def _check_summary(schema: TemplateSchema) -> list[Problem]:
+    out: list[Problem] = []
+    by_name = names(schema)
+    for j, c in enumerate(schema.summary.columns or ()):
+        if c not in by_name or not _summable(by_name[c]):
+            out.append((f"summary.columns[{j}]", f"“{c}”不是可汇总的表单字段或派生字段"))
+    cols = set(summary_columns(schema))
+    for j, c in enumerate(schema.summary.rank):
+        if c not in cols or by_name[c].spec.type == "bool":
+            out.append((f"summary.rank[{j}]", f"“{c}”不是汇总表中的数值列"))
+    for i, chart in enumerate(schema.summary.charts):
+        for j, c in enumerate((*chart.bars, *([chart.line] if chart.line else []))):
+            if c not in cols or by_name[c].spec.type == "bool":
+                out.append((f"summary.charts[{i}]", f"“{c}”不是汇总表中的数值列"))
     return out
 
 

@@ -21,7 +21,7 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 
@@ -73,7 +73,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": _min,
     "max": _max,
     "abs": lambda x: abs(_num(x)),
-    "round": lambda x, n=0: round(_num(x), int(n)),
+    "round": lambda x, n=0: _num(x).quantize(Decimal(1).scaleb(-int(n)), rounding=ROUND_HALF_UP),  # 四舍五入, as Excel
     "count": lambda arg: Decimal(len(_values(arg))),
 }
 

@@ -222,6 +222,40 @@ class Rule(Strict):
     cells: tuple[str, ...] | None = None
 
 
+class Chart(Strict):
+    """A native Excel chart on the 汇总表: one bar per unit for each of ``bars``, and optionally
+    ``line`` on a secondary axis (counts and people differ by orders of magnitude)."""
+
+    title: str = Field(min_length=1, max_length=60)
+    bars: tuple[str, ...] = Field(min_length=1, max_length=4)
+    line: str | None = None
+
+
+class Summary(Strict):
+    """How consolidated values are shown; how each one aggregates is said by its field."""
+
+    title: str | None = Field(default=None, max_length=60)
+    columns: tuple[str, ...] | None = Field(
+        default=None, description="the 汇总 sheet's columns; default: every numeric or 是/否 form field, "
+                                  "then every derived field")
+    rank: tuple[str, ...] = Field(default=(), description="columns ranked across units (largest = 1)")
+    charts: tuple[Chart, ...] = ()
+    swing: Decimal | None = Field(
+        default=Decimal("0.5"), ge=0,
+        description="a unit's value changing by more than this share from last round is a warning")
+    swing_min: Decimal = Field(default=Decimal(10), ge=0, description="…and by more than this amount")
+
+
+class Rollup(Strict):
+    """This form is filled from the consolidated totals of another (the level below)."""
+
+    source: Kebab = Field(description="id of the lower level's template schema")
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="this form's key → the lower level's name (or `units`, the number of units counted); "
+                    "keys not listed take the lower level's value of the same name")
+
+
 class TemplateSchema(Strict):
     """A reporting form, versioned; ``id`` + ``version`` identify a template in the field."""
 
@@ -238,6 +272,8 @@ class TemplateSchema(Strict):
     sheets: tuple[Sheet, ...] = Field(min_length=1)
     derived: tuple[Derived, ...] = ()
     rules: tuple[Rule, ...] = ()
+    summary: Summary = Summary()
+    rollup: Rollup | None = None
 
 
 _BAD_SHEET_CHARS = set('[]:*?/\\')
