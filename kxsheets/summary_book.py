@@ -41,11 +41,12 @@ class _Grid:
     cols: dict[str, int] = field(default_factory=dict)  # 汇总 column of each summary name
     table_cells: dict[str, tuple[str, int]] = field(default_factory=dict)  # table cell name → (sheet, col)
     table_columns: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # activities.sessions → cells
+    yes_no: set[str] = field(default_factory=set)  # columns holding 是/否 on unit rows (a count on the 合计 row)
 
     def ref(self, row: int, yes_no: bool) -> Any:
         def lookup(name: str) -> Ref | None:
             if name in self.cols:
-                return Ref((xl_rowcol_to_cell(row, self.cols[name]),), yes_no=yes_no)
+                return Ref((xl_rowcol_to_cell(row, self.cols[name]),), yes_no=yes_no and name in self.yes_no)
             if name in self.table_cells:
                 sheet, col = self.table_cells[name]
                 return Ref((f"'{sheet}'!{xl_rowcol_to_cell(row, col)}",))
@@ -167,6 +168,7 @@ class _Writer:
         cons, st, grid = self.cons, self.st, self.grid
         cols = cons.columns
         grid.cols = {name: 2 + j for j, name in enumerate(cols)}
+        grid.yes_no = {n for n in cols if isinstance(self.names[n].spec, FieldSpec) and self.names[n].spec.type == "bool"}
         rank_cols = {name: 2 + len(cols) + j for j, name in enumerate(cons.schema.summary.rank)}
         status_col = 2 + len(cols) + len(rank_cols)
         self._heading(ws, _title(cons, self.prefix), status_col)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,13 +70,15 @@ def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, str
     (profile / "user").mkdir()
     (profile / "user" / "registrymodifications.xcu").write_text(RECALC_XCU, encoding="utf-8")
 
-    def convert(src: Path, to: str, outdir: Path) -> Path:
+    def convert(src: Path | list[Path], to: str, outdir: Path) -> Any:
+        """One file → its converted path; a list → the converted paths (one LibreOffice start)."""
+        srcs = src if isinstance(src, list) else [src]
         outdir.mkdir(parents=True, exist_ok=True)
         cmd = [exe, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-               "--convert-to", to, "--outdir", str(outdir), str(src)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-        out = outdir / (src.stem + "." + to.split(":")[0])
-        assert proc.returncode == 0 and out.is_file(), f"LibreOffice failed: {proc.stdout}{proc.stderr}"
-        return out
+               "--convert-to", to, "--outdir", str(outdir), *map(str, srcs)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        outs = [outdir / (s.stem + "." + to.split(":")[0]) for s in srcs]
+        assert proc.returncode == 0 and all(o.is_file() for o in outs), f"LibreOffice failed: {proc.stdout}{proc.stderr}"
+        return outs if isinstance(src, list) else outs[0]
 
     return convert
