@@ -94,7 +94,7 @@ def _issued_table(c: Any, rows: list[Any]) -> None:
 def demo(
     folder: Annotated[Path, typer.Argument(help="演示轮次文件夹")] = Path("kxsheets-demo"),
 ) -> None:
-    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板，以及模拟回收的工作簿。"""
+    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板、模拟回收的工作簿，并校验、汇总。"""
     from rich.table import Table
 
     from .demo import run_demo
@@ -115,6 +115,8 @@ def demo(
     c.print(f"未报送：{missing}")
     c.print("4. 校验（kxsheets validate）：")
     _render_validation(res.validation)
+    c.print("5. 汇总（kxsheets consolidate）：")
+    _render_consolidation(res.consolidation)
     c.print("文件位置：")
     for sub in ("units.xlsx", "templates", "inbox", "output", "feedback", "kxsheets.db"):
         c.print(f"  {rnd.dir / sub}")

@@ -87,11 +87,12 @@ class Consolidation:
 
     def sources(self) -> Iterator[Source]:
         """Every township value that went into the totals, with its cell (roster order)."""
+        counted = aggregated_names(self.schema)
         for u in self.counted:
             rep = u.report
             assert rep is not None
             for name, (sheet, cell) in rep.cells.items():
-                if name in rep.values:
+                if name in counted and name in rep.values:
                     yield Source(u.unit.code, u.unit.name, name, rep.values[name], rep.file, rep.sha256,
                                  sheet, cell, rep.received)
 
@@ -150,14 +151,20 @@ AGGREGATES = {
 }
 
 
+def aggregated_names(schema: TemplateSchema) -> frozenset[str]:
+    """The input cells whose values go into totals (numbers and 是/否; not names, phones, notes)."""
+    return frozenset(n.name for n in iter_names(schema)
+                     if n.kind == "cell" and isinstance(n.spec, FieldSpec) and n.spec.agg in AGGREGATES)
+
+
 def aggregate(schema: TemplateSchema, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The totals of ``rows`` (one dict of values per unit) by each field's aggregate."""
     out: dict[str, Any] = {UNITS_COUNTED: Decimal(len(rows))}
-    for n in iter_names(schema):
-        if n.kind == "cell" and isinstance(n.spec, FieldSpec) and n.spec.agg in AGGREGATES:
-            got = _present(rows, n.name)
-            if got:
-                out[n.name] = AGGREGATES[n.spec.agg](got)
+    by_name = names(schema)
+    for name in sorted(aggregated_names(schema)):
+        got = _present(rows, name)
+        if got:
+            out[name] = AGGREGATES[by_name[name].spec.agg](got)
     env = env_of(schema, out)
     for d in schema.derived:
         value = _derived_total(d, env, rows)

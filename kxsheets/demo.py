@@ -168,10 +168,12 @@ class DemoResult:
     returns: list[Return]
     missing: list[Unit]
     validation: Any = None  # round_validation.RoundValidation
+    consolidation: Any = None  # round_consolidation.RoundConsolidation
 
 
 def run_demo(target: Path | str) -> DemoResult:
     """Create the demo round, its templates and the simulated returns, then run every stage."""
+    from .round_consolidation import consolidate_round
     from .round_validation import validate_round
 
     target = Path(target).resolve()
@@ -184,4 +186,6 @@ def run_demo(target: Path | str) -> DemoResult:
     for r in returns:
         write_return(rnd, r)
     answered = {r.unit.code for r in returns}
-    return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validate_round(rnd))
+    validation = validate_round(rnd)
+    return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validation,
+                      consolidate_round(rnd, validation))

@@ -46,11 +46,9 @@ def consolidate_round(rnd: Round, validation: RoundValidation | None = None,
     previous, notes = previous_values(rnd)
     cons = consolidate(ctx.schema, ctx.units or [], validation.reports, previous)
     prefix = title_prefix(rnd)
-    from .summary_book import write_summary
     from .unit_feedback import write_unit_feedback
 
-    result = RoundConsolidation(cons, validation, write_summary(cons, rnd.dir / "output" / SUMMARY_FILE, prefix),
-                                notes=notes)
+    result = RoundConsolidation(cons, validation, write_county_outputs(cons, rnd.dir / "output", prefix), notes=notes)
     for u in cons.counted:
         target = rnd.dir / "feedback" / safe_filename(f"{u.unit.name}_本单位情况", ".xlsx")
         result.feedback[u.unit.code] = write_unit_feedback(cons, u, target, prefix)
@@ -59,6 +57,16 @@ def consolidate_round(rnd: Round, validation: RoundValidation | None = None,
     if rnd.config.report_template:
         result.report_path = report_upward(rnd, cons)
     return result
+
+
+def write_county_outputs(cons: Consolidation, output: Path, prefix: str) -> Path:
+    """乡镇汇总表.xlsx, and 数据来源.csv when the values are too many for its 数据来源 sheet."""
+    from .summary_book import MAX_SOURCE_ROWS, SOURCES_CSV, write_sources_csv, write_summary
+
+    path = write_summary(cons, output / SUMMARY_FILE, prefix)
+    if sum(1 for _ in cons.sources()) > MAX_SOURCE_ROWS:
+        write_sources_csv(cons, output / SOURCES_CSV)
+    return path
 
 
 def previous_values(rnd: Round) -> tuple[dict[str, dict[str, Any]] | None, list[str]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from .atomic import atomic_path
 from .consolidate import Consolidation, change, label_of
@@ -28,8 +29,20 @@ from .text import column_width
 
 SUMMARY_SHEET, STATUS_SHEET, SOURCES_SHEET, CHART_SHEET = "汇总", "报送情况", "数据来源", "图表"
 FIRST = 4  # first unit row (0-based): title, subtitle, two header rows
-MAX_SOURCE_ROWS = 100_000  # beyond this the 数据来源 sheet points to the ledger and JSON
+MAX_SOURCE_ROWS = 20_000  # beyond this (about 650 units) the 数据来源 sheet points to a CSV
+SOURCES_CSV = "数据来源.csv"
 MAX_CHART_UNITS = 300  # a bar per unit stops being readable
+
+
+# Every function the 汇总表's formulas use. None needs Excel's _xlfn. prefix, which is what lets
+# _PlainFormulas skip xlsxwriter's ~30 regular expressions per formula (the writer's main cost).
+FUNCTIONS = frozenset({"IF", "OR", "AND", "NOT", "IFERROR", "SUM", "MIN", "MAX", "ABS", "ROUND", "COUNT",
+                       "COUNTA", "COUNTIF", "AVERAGE", "RANK", "ISNUMBER"})
+
+
+class _PlainFormulas(Worksheet):
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return formula[1:] if formula.startswith("=") else formula
 
 
 @dataclass
@@ -43,18 +56,24 @@ class _Grid:
     table_columns: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # activities.sessions → cells
     yes_no: set[str] = field(default_factory=set)  # columns holding 是/否 on unit rows (a count on the 合计 row)
 
-    def ref(self, row: int, yes_no: bool) -> Any:
+    def ref(self, row: int | None, yes_no: bool) -> Any:
+        """Where names live on ``row``; with row None, cells carry ROW_MARK for the row number."""
+        def cell(col: int) -> str:
+            return f"{xl_col_to_name(col)}{ROW_MARK}" if row is None else xl_rowcol_to_cell(row, col)
+
         def lookup(name: str) -> Ref | None:
             if name in self.cols:
-                return Ref((xl_rowcol_to_cell(row, self.cols[name]),), yes_no=yes_no and name in self.yes_no)
+                return Ref((cell(self.cols[name]),), yes_no=yes_no and name in self.yes_no)
             if name in self.table_cells:
                 sheet, col = self.table_cells[name]
-                return Ref((f"'{sheet}'!{xl_rowcol_to_cell(row, col)}",))
+                return Ref((f"'{sheet}'!{cell(col)}",))
             if name in self.table_columns:
-                return Ref(tuple(f"'{s}'!{xl_rowcol_to_cell(row, c)}" for s, c in self.table_columns[name]),
-                           column=True)
+                return Ref(tuple(f"'{s}'!{cell(c)}" for s, c in self.table_columns[name]), column=True)
             return None
         return lookup
+
+
+ROW_MARK = "\ue000"  # stands for the row number in a formula made once per column
 
 
 def write_summary(cons: Consolidation, path: Path, title_prefix: str = "") -> Path:
@@ -95,11 +114,13 @@ class _Writer:
         self.grid = _Grid()
         self.grid.rows = {u.unit.code: FIRST + i for i, u in enumerate(cons.roster)}
         self.grid.total = FIRST + len(cons.roster)
+        self.n_sources = sum(1 for _ in cons.sources())
+        self.sources_fit = self.n_sources <= MAX_SOURCE_ROWS
 
     def write(self) -> None:
-        summary = self.wb.add_worksheet(SUMMARY_SHEET)
+        summary = self.wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_PlainFormulas)
         tables = [s for s in self.cons.schema.sheets if isinstance(s, TableSheet)]
-        fixed = [(t, self.wb.add_worksheet(t.name)) for t in tables if t.fixed]
+        fixed = [(t, self.wb.add_worksheet(t.name, worksheet_class=_PlainFormulas)) for t in tables if t.fixed]
         for t, ws in fixed:  # first, so the 汇总's formulas can point at them
             self._fixed_table(ws, t)
         self._summary(summary)
@@ -183,23 +204,26 @@ class _Writer:
         ws.set_column(status_col, status_col, 8)
         ws.set_row(2, 36)
         ws.set_row(3, 36)
+        fmts = {name: st.get("body", self._fmt(name)) for name in grid.cols}
+        per_row = {name: excel_formula(self.names[name].spec.expr, grid.ref(None, yes_no=True))
+                   for name in grid.cols if isinstance(self.names[name].spec, Derived)}  # made once per column
+        rank_fmt, centred = st.get("body", "0", align="center"), st.get("body", align="center")
         for u in cons.roster:
             r = grid.rows[u.unit.code]
             values = cons.values.get(u.unit.code, {})
             for name, col in grid.cols.items():
-                fmt = st.get("body", self._fmt(name))
                 if not u.counted:
-                    ws.write_blank(r, col, None, fmt)
+                    ws.write_blank(r, col, None, fmts[name])
                     continue
-                spec = self.names[name].spec
-                formula = excel_formula(spec.expr, grid.ref(r, yes_no=True)) if isinstance(spec, Derived) else None
-                self._formula(ws, r, col, formula, values.get(name), fmt)
+                formula = per_row.get(name)
+                self._formula(ws, r, col, formula and formula.replace(ROW_MARK, str(r + 1)), values.get(name),
+                              fmts[name])
             for name, col in rank_cols.items():
                 src = xl_rowcol_to_cell(r, grid.cols[name])
                 rng = f"{xl_col_to_name(grid.cols[name])}${FIRST + 1}:{xl_col_to_name(grid.cols[name])}${grid.total}"
                 self._formula(ws, r, col, f'=IF(ISNUMBER({src}),RANK({src},{rng}),"")',
-                              cons.ranks[name].get(u.unit.code), st.get("body", "0", align="center"))
-            ws.write_string(r, status_col, u.status, st.get("body", align="center"))
+                              cons.ranks[name].get(u.unit.code), rank_fmt)
+            ws.write_string(r, status_col, u.status, centred)
         self._totals(ws)
         if cons.previous is not None:
             self._year_on_year(ws)
@@ -300,12 +324,11 @@ class _Writer:
         for j, h in enumerate(heads):
             ws.merge_range(2, j, 3, j, h, st.get("head"))
         row = FIRST
+        prefix = t.key + "."
         for u in self.cons.counted:
             values = self.cons.values[u.unit.code]
-            for i in range(1, t.row_count + 1):
+            for i in sorted({int(k.split(".")[1]) for k in values if k.startswith(prefix)}):  # the rows used
                 cells = [values.get(f"{t.key}.{i}.{c.key}") for c in t.columns]
-                if all(v is None for v in cells):
-                    continue
                 ws.write_number(row, 0, row - FIRST + 1, st.get("body", align="center"))
                 ws.write_string(row, 1, u.unit.name, st.get("body"))
                 ws.write_number(row, 2, i, st.get("body", align="center"))
@@ -365,8 +388,9 @@ class _Writer:
 
     def _status(self, ws: Any) -> None:
         st = self.st
-        heads = ["序号", "单位名称", "统一编码", "状态", "采用的文件", "收到时间", "收到份数", "错误", "提示", "说明"]
-        widths = [5, 12, 10, 8, 36, 17, 8, 6, 6, 44]
+        heads = ["序号", "单位名称", "统一编码", "状态", "采用的文件", "收到时间", "收到份数", "错误", "提示", "说明",
+                 "文件 SHA-256"]
+        widths = [5, 12, 10, 8, 36, 17, 8, 6, 6, 40, 20]
         self._heading(ws, f"{self.prefix}报送情况", len(heads) - 1)
         for j, (h, w) in enumerate(zip(heads, widths)):
             ws.merge_range(2, j, 3, j, h, st.get("head"))
@@ -375,7 +399,7 @@ class _Writer:
             r, rep = FIRST + i, u.report
             row = [i + 1, u.unit.name, u.unit.code, u.status, Path(rep.file).name if rep else "",
                    _time(rep.received) if rep else "", u.versions, rep.errors if rep else "",
-                   rep.warnings if rep else "", u.note]
+                   rep.warnings if rep else "", u.note, rep.sha256 if rep else ""]
             for j, v in enumerate(row):
                 if isinstance(v, int):
                     ws.write_number(r, j, v, st.get("body", align="center"))
@@ -390,36 +414,50 @@ class _Writer:
         print_setup(ws, (2, 3))
 
     def _sources(self, ws: Any) -> None:
+        """One row per township value in the totals: its sheet and cell. The file, its SHA-256 and
+        the time received are on 报送情况 (one row per unit), so a value is traced in two steps."""
         st = self.st
-        heads = ["单位名称", "统一编码", "指标", "名称", "数值", "文件", "工作表", "单元格", "SHA-256", "收到时间"]
-        widths = [12, 10, 26, 26, 12, 34, 10, 7, 20, 17]
-        self._heading(ws, f"{self.prefix}数据来源（每个汇总数值所取自的文件与单元格）", len(heads) - 1)
+        heads = ["单位名称", "统一编码", "指标", "名称", "数值", "工作表", "单元格"]
+        widths = [12, 10, 30, 30, 12, 10, 8]
+        self._heading(ws, f"{self.prefix}数据来源（各单位文件见“{STATUS_SHEET}”表）", len(heads) - 1)
         for j, (h, w) in enumerate(zip(heads, widths)):
             ws.merge_range(2, j, 3, j, h, st.get("head"))
             ws.set_column(j, j, w)
+        body, code = st.get("body"), st.get("body", "@")
+        labels = {n: v.label for n, v in self.names.items()}
         r = FIRST
-        body, text = st.get("body"), st.get("body", "@")
+        if not self.sources_fit:
+            ws.write_string(r, 0, f"共 {self.n_sources} 个数值，超过本表的 {MAX_SOURCE_ROWS} 行：完整清单见 "
+                                  f"output/{SOURCES_CSV}（及本轮 kxsheets.db 的 sources 表）", st.get("note"))
+            return
         for s in self.cons.sources():
-            if r - FIRST >= MAX_SOURCE_ROWS:
-                ws.write_string(r, 0, f"共超过 {MAX_SOURCE_ROWS} 行，其余见本轮 kxsheets.db 的 sources 表，"
-                                      "或 kxsheets consolidate --format json", st.get("note"))
-                break
-            label = self.names[s.name].label if s.name in self.names else s.name
             ws.write_string(r, 0, s.unit_name, body)
-            ws.write_string(r, 1, s.unit_code, text)
-            ws.write_string(r, 2, label, body)
+            ws.write_string(r, 1, s.unit_code, code)
+            ws.write_string(r, 2, labels.get(s.name, s.name), body)
             ws.write_string(r, 3, s.name, body)
-            self._typed(ws, r, 4, s.value, self.names[s.name].spec) if s.name in self.names else \
-                ws.write_string(r, 4, str(s.value), body)
-            ws.write_string(r, 5, Path(s.file).name, body)
-            ws.write_string(r, 6, s.sheet, body)
-            ws.write_string(r, 7, s.cell, body)
-            ws.write_string(r, 8, s.sha256, body)
-            ws.write_string(r, 9, _time(s.received), body)
+            self._value_cell(ws, r, 4, s.value, body)
+            ws.write_string(r, 5, s.sheet, body)
+            ws.write_string(r, 6, s.cell, body)
             r += 1
         ws.autofilter(3, 0, max(r - 1, 3), len(heads) - 1)
         ws.freeze_panes(FIRST, 1)
-        print_setup(ws, (2, 3))
+        print_setup(ws, (2, 3), landscape=False)
+
+
+def write_sources_csv(cons: Consolidation, path: Path) -> Path:
+    """Every value's provenance in one CSV (UTF-8 with BOM, so Excel shows the Chinese)."""
+    import csv
+
+    with atomic_path(Path(path)) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["单位名称", "统一编码", "名称", "数值", "文件", "SHA-256", "工作表", "单元格", "收到时间"])
+        files: dict[str, tuple[str, str]] = {}  # a unit's file name and time, formatted once
+        for s in cons.sources():
+            if s.file not in files:
+                files[s.file] = (Path(s.file).name, _time(s.received))
+            name, when = files[s.file]
+            out.writerow([s.unit_name, s.unit_code, s.name, s.value, name, s.sha256, s.sheet, s.cell, when])
+    return Path(path)
 
 
 def _time(ts: float) -> str:

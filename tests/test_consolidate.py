@@ -213,3 +213,18 @@ def test_unit_feedback_compares_with_the_county(tmp_path, township) -> None:
     assert row[2:6] == (1000, 6000, 2000, "3/3")
     rate = next(r for r in ws.iter_rows(values_only=True) if r[0] == "科普中国信息员注册率")
     assert rate[2] == pytest.approx(0.1) and rate[3] == pytest.approx(0.2) and rate[5] == "3/3"
+
+
+def test_summary_formulas_use_only_functions_without_the_xlfn_prefix(tmp_path, township) -> None:
+    """summary_book skips xlsxwriter's future-function rewriting; that is only safe for these."""
+    import re
+
+    from kxsheets.summary_book import FUNCTIONS
+
+    rnd = make_round(tmp_path / "r", "示例县", TOWNS[:2])
+    for u in TOWNS[:2]:
+        filed(rnd.dir / "inbox", township, u)
+    wb = openpyxl.load_workbook(consolidate_round(rnd).summary_path)
+    used = {f for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith("=") for f in re.findall(r"([A-Z]+)\(", c.value)}
+    assert used and used <= FUNCTIONS, used - FUNCTIONS
