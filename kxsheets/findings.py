@@ -65,6 +65,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     # checks
     "rule-failed": ("error", "逻辑关系不成立"),
     "total-mismatch": ("warning", "合计与明细之和不符"),
+    "value-swing": ("warning", "与上年相比变化很大"),
     "rows-too-few": ("error", "行数不足"),
     "rows-too-many": ("error", "行数超出"),
     "warning-accepted": ("info", "已在上报说明中说明"),

@@ -17,7 +17,8 @@ from typing import Any
 
 from .consolidate import UNITS_COUNTED, Consolidation, consolidate
 from .errors import KxError
-from .ledger import consolidated, record_consolidated
+from .history import previous_values
+from .ledger import record_consolidated
 from .round_validation import RoundValidation, context_for, validate_round
 from .rounds import Round
 from .text import safe_filename
@@ -67,19 +68,6 @@ def write_county_outputs(cons: Consolidation, output: Path, prefix: str) -> Path
     if sum(1 for _ in cons.sources()) > MAX_SOURCE_ROWS:
         write_sources_csv(cons, output / SOURCES_CSV)
     return path
-
-
-def previous_values(rnd: Round) -> tuple[dict[str, dict[str, Any]] | None, list[str]]:
-    """Last round's consolidated values from its ledger, when kxsheets.toml names it."""
-    if not rnd.config.previous_round:
-        return None, []
-    prev = (rnd.dir / rnd.config.previous_round).resolve()
-    if not (prev / "kxsheets.db").is_file():
-        return None, [f"上一轮次“{rnd.config.previous_round}”（{prev}）没有汇总记录，本次不做同比"]
-    values = consolidated(prev)
-    if not values:
-        return None, [f"上一轮次“{rnd.config.previous_round}”尚未汇总，本次不做同比"]
-    return values, []
 
 
 def report_upward(rnd: Round, cons: Consolidation) -> Path:

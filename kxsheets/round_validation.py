@@ -39,10 +39,12 @@ class RoundValidation:
 def context_for(rnd: Round) -> Context:
     from .schema import Registry, TemplateSchema
 
+    from .history import previous_values
+
     schema = Registry.default(rnd.dir).load(rnd.config.template)
     if not isinstance(schema, TemplateSchema):
         raise KxError("schema-kind", f"“{rnd.config.template}”是评分模式，不能用来校验填报表")
-    return Context(schema, rnd.units(), rnd.config.year)
+    return Context(schema, rnd.units(), rnd.config.year, previous_values(rnd)[0])
 
 
 def validate_round(rnd: Round, progress: Callable[[Path], None] | None = None,

@@ -36,6 +36,7 @@ class Context:
     schema: TemplateSchema
     units: list[Unit] | None = None
     year: int | None = None
+    previous: dict[str, dict[str, Any]] | None = None  # unit code → last round's values (ledger)
 
     def unit_by_code(self, code: str) -> Unit | None:
         return next((u for u in self.units or () if u.code == code), None)
@@ -255,6 +256,8 @@ def _check_book(book: Mapping[str, Grid], ctx: Context, rep: Report) -> None:
     _check_unit_cells(ctx.schema, rep)
     _derive(lay, rep)
     _rules(lay, rep)
+    if ctx.previous and rep.unit_code in ctx.previous:
+        _swings(ctx.schema, rep, ctx.previous[rep.unit_code])
     _accept_explained(ctx.schema, rep)
 
 
@@ -387,6 +390,32 @@ def _rules(lay: Layout, rep: Report) -> None:
         rep.add(finding("rule-failed", rule.message, severity=rule.severity, sheet=where[0], cell=where[1],
                         field=targets[0] if targets else "", value=seen, rule_id=rule.id,
                         hint="请核实相关数据" if rule.severity != "error" else "请改正相关数据"))
+
+
+def _swings(schema: TemplateSchema, rep: Report, before: dict[str, Any]) -> None:
+    """A figure far from last year's is worth a question (the 联网直报 practice), not an error."""
+    from .history import swing
+    from .schema.checks import summary_columns
+    from .schema.names import names
+
+    s = schema.summary
+    if s.swing is None:
+        return
+    by_name = names(schema)
+    for name in summary_columns(schema):
+        spec = by_name[name].spec
+        if spec.type not in ("integer", "decimal", "money"):
+            continue  # rates move in points, 是/否 has no size
+        rate = swing(rep.values.get(name), before.get(name), s.swing, s.swing_min)
+        if rate is None:
+            continue
+        now, then = (f"{v.normalize():f}" for v in (rep.values[name], before[name]))
+        sheet, cell = rep.cells.get(name, ("", ""))
+        way = "增长" if rate > 0 else "下降"
+        rep.add(finding("value-swing", f"{spec.label}为 {now}，上年为 {then}，{way} {abs(rate) * 100:.0f}%，"
+                                       "请核实；如属实，请在“上报说明”中说明原因", sheet=sheet, cell=cell, field=name,
+                        label=spec.label, value=now, expected=f"上年 {then}",
+                        hint="数据无误时在封面“上报说明”中写明原因即可"))
 
 
 def _accept_explained(schema: TemplateSchema, rep: Report) -> None:

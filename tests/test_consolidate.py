@@ -228,3 +228,21 @@ def test_summary_formulas_use_only_functions_without_the_xlfn_prefix(tmp_path, t
     used = {f for ws in wb.worksheets for row in ws.iter_rows() for c in row
             if isinstance(c.value, str) and c.value.startswith("=") for f in re.findall(r"([A-Z]+)\(", c.value)}
     assert used and used <= FUNCTIONS, used - FUNCTIONS
+
+
+def test_a_large_swing_from_last_year_is_a_warning_a_written_reason_accepts(tmp_path, township) -> None:
+    from kxsheets.round_validation import validate_round
+
+    last = make_round(tmp_path / "2024", "示例县", TOWNS[:2], 2024)
+    for u in TOWNS[:2]:
+        filed(last.dir / "inbox", township, u, population=50000, volunteers=100)
+    consolidate_round(last)
+    this = make_round(tmp_path / "2025", "示例县", TOWNS[:2], previous_round="../2024")
+    filed(this.dir / "inbox", township, TOWNS[0], population=52000, volunteers=400)  # +300 %: a question
+    filed(this.dir / "inbox", township, TOWNS[1], volunteers=400, explanation="今年新组建了志愿服务队")
+    reports = {r.unit_code: r for r in validate_round(this, write=False).reports}
+    swing = [f for f in reports["990001"].findings if f.code == "value-swing"]
+    assert [(f.severity, f.field, f.sheet, f.cell) for f in swing] == [("warning", "volunteers", "组织建设", "B7")]
+    assert "上年为 100" in swing[0].message and "增长 300%" in swing[0].message
+    accepted = next(f for f in reports["990002"].findings if f.code == "value-swing")
+    assert accepted.severity == "info" and accepted.justification == "今年新组建了志愿服务队"
