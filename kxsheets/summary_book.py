@@ -179,9 +179,9 @@ class _Writer:
         n = _num(value)
         ws.write_formula(row, col, formula, fmt, n if n is not None else "")
 
-    def _head(self, name: str) -> str:
+    def _head(self, name: str, sep: str = "\n") -> str:
         label, unit = label_of(self.cons.schema, name)
-        return f"{label}（{unit}）" if unit and unit != "%" else label
+        return f"{label}{sep}（{unit}）" if unit and unit != "%" else label
 
     # -- 汇总 ------------------------------------------------------------------------------------------
 
@@ -204,7 +204,8 @@ class _Writer:
         ws.set_column(status_col, status_col, 8)
         ws.set_row(2, 36)
         ws.set_row(3, 36)
-        fmts = {name: st.get("body", self._fmt(name)) for name in grid.cols}
+        fmts = {name: st.get("body", self._fmt(name), **({"align": "center"} if name in grid.yes_no else {}))
+                for name in grid.cols}
         per_row = {name: excel_formula(self.names[name].spec.expr, grid.ref(None, yes_no=True))
                    for name in grid.cols if isinstance(self.names[name].spec, Derived)}  # made once per column
         rank_fmt, centred = st.get("body", "0", align="center"), st.get("body", align="center")
@@ -364,19 +365,19 @@ class _Writer:
         for chart_spec in self.cons.schema.summary.charts:
             chart = self.wb.add_chart({"type": "column"})
             for name in chart_spec.bars:
-                chart.add_series({"name": self._head(name), "categories": [SUMMARY_SHEET, first, 1, last, 1],
+                chart.add_series({"name": self._head(name, ""), "categories": [SUMMARY_SHEET, first, 1, last, 1],
                                   "values": [SUMMARY_SHEET, first, grid.cols[name], last, grid.cols[name]],
                                   "data_labels": {"value": len(roster) <= 20}})
             if chart_spec.line:
                 line = self.wb.add_chart({"type": "line"})
-                line.add_series({"name": self._head(chart_spec.line), "y2_axis": True, "marker": {"type": "circle"},
+                line.add_series({"name": self._head(chart_spec.line, ""), "y2_axis": True, "marker": {"type": "circle"},
                                  "categories": [SUMMARY_SHEET, first, 1, last, 1],
                                  "values": [SUMMARY_SHEET, first, grid.cols[chart_spec.line], last,
                                             grid.cols[chart_spec.line]]})
                 chart.combine(line)
-                line.set_y2_axis({"name": self._head(chart_spec.line)})
+                line.set_y2_axis({"name": self._head(chart_spec.line, "")})
             chart.set_title({"name": chart_spec.title, "name_font": {"name": "黑体", "size": 14}})
-            chart.set_y_axis({"name": self._head(chart_spec.bars[0]), "major_gridlines": {"visible": True}})
+            chart.set_y_axis({"name": self._head(chart_spec.bars[0], ""), "major_gridlines": {"visible": True}})
             chart.set_x_axis({"num_font": {"rotation": -45 if len(roster) > 10 else 0}})
             chart.set_legend({"position": "bottom"})
             chart.set_size({"width": max(720, 48 * len(roster)), "height": 400})
