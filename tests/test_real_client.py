@@ -43,3 +43,19 @@ def test_template_renders_to_pdf(tmp_path, libreoffice, township, unit, info) ->
     src = write_template(township, unit, info, tmp_path / "模板.xlsx")
     pdf = libreoffice(src, "pdf", tmp_path / "pdf")
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+def test_a_legacy_xls_saved_by_a_real_app_is_read(tmp_path, libreoffice, township) -> None:
+    """A township that saves as Excel 97-2003 (.xls, an OLE/BIFF file): read through calamine,
+    values intact, with a warning asking for .xlsx next time."""
+    from kxsheets.validate import validate_file
+
+    from .helpers import context, submission, values_for
+
+    src = submission(tmp_path / "城关镇.xlsx", township, values={**values_for(), "population": 63690})
+    xls = libreoffice(src, "xls:MS Excel 97", tmp_path / "xls")
+    assert xls.read_bytes()[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    rep = validate_file(xls, context(township))
+    assert [f.code for f in rep.findings] == ["file-legacy-format"], [f.message for f in rep.findings]
+    assert rep.unit_name == "城关镇" and rep.values["population"] == 63690
+    assert rep.values["total_sessions"] == validate_file(src, context(township)).values["total_sessions"]
