@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+class Format(str, Enum):
+    """What a command prints: a table for people, JSON for scripts."""
+
+    table = "table"
+    json = "json"
+
 
 app = typer.Typer(
     name="kxsheets",
@@ -94,7 +102,7 @@ def _issued_table(c: Any, rows: list[Any]) -> None:
 def demo(
     folder: Annotated[Path, typer.Argument(help="演示轮次文件夹")] = Path("kxsheets-demo"),
 ) -> None:
-    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板、模拟回收的工作簿，并校验、汇总。"""
+    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板、模拟回收的工作簿，并校验、汇总、计分。"""
     from rich.table import Table
 
     from .demo import run_demo
@@ -117,6 +125,8 @@ def demo(
     _render_validation(res.validation)
     c.print("5. 汇总（kxsheets consolidate）：")
     _render_consolidation(res.consolidation)
+    c.print("6. 计分（kxsheets score）：")
+    _render_score(res.score)
     c.print("文件位置：")
     for sub in ("units.xlsx", "templates", "inbox", "output", "feedback", "kxsheets.db"):
         c.print(f"  {rnd.dir / sub}")
@@ -125,14 +135,12 @@ def demo(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="填报轮次文件夹、任一文件夹或单个工作簿")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", help="输出格式：table 或 json")] = "table",
+    fmt: Annotated[Format, typer.Option("--format", help="输出格式")] = Format.table,
     schema_id: Annotated[str, typer.Option("--schema", help="不在轮次中时使用的填报模式")] = "township-annual",
 ) -> None:
     """校验回收的工作簿：逐个文件列出问题（工作表!单元格），轮次中另写校验报告与标注副本。"""
-    if fmt not in ("table", "json"):
-        raise typer.BadParameter("只能是 table 或 json", param_hint="--format")
-    result = _run_validation(path, schema_id, fmt == "table")
-    if fmt == "json":
+    result = _run_validation(path, schema_id, fmt is Format.table)
+    if fmt is Format.json:
         from .report import to_json
 
         typer.echo(to_json(result.reports))
@@ -144,16 +152,14 @@ def validate(
 @app.command()
 def consolidate(
     path: Annotated[Path, typer.Argument(help="填报轮次文件夹（或其 inbox）")] = Path("."),
-    fmt: Annotated[str, typer.Option("--format", help="输出格式：table 或 json")] = "table",
+    fmt: Annotated[Format, typer.Option("--format", help="输出格式")] = Format.table,
 ) -> None:
     """汇总：各乡镇最新的无错误报表 → 全县合计、比率、排名、报送情况、数据来源，写乡镇汇总表与本单位情况。"""
-    if fmt not in ("table", "json"):
-        raise typer.BadParameter("只能是 table 或 json", param_hint="--format")
     from .round_consolidation import consolidate_path
 
     with _progress(0, False) as tick:
         result = consolidate_path(path, progress=tick)
-    if fmt == "json":
+    if fmt is Format.json:
         import json
 
         from .consolidate import to_dict
@@ -202,6 +208,61 @@ def _shown(v: Any, percent: bool) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
     return f"{v:,}"
+
+
+@app.command()
+def score(
+    path: Annotated[Path, typer.Argument(help="填报轮次文件夹")] = Path("."),
+    fmt: Annotated[Format, typer.Option("--format", help="输出格式")] = Format.table,
+) -> None:
+    """计分：执行率与得分、各指标得分、总分与等级，写部门整体支出绩效自评表。"""
+    from .round_scoring import score_path
+
+    result = score_path(path)
+    if fmt is Format.json:
+        import json
+
+        from .scorecard import to_dict
+
+        typer.echo(json.dumps(to_dict(result.card), ensure_ascii=False, indent=1))
+    else:
+        _render_score(result)
+    raise typer.Exit(1 if any(f.severity == "error" for f in result.findings) else 0)
+
+
+def _render_score(result: Any) -> None:
+    from rich.table import Table
+
+    from .scorecard import to_dict
+
+    c = _console()
+    data = to_dict(result.card)
+    c.print(f"评分预设：{data['preset']}（{data['layout']}）", style="bold")
+    t = Table(title="资金情况（万元）")
+    for col in ("资金来源", "A", "B", "C", "分值", "执行率", "得分", "规则"):
+        t.add_column(col)
+    for f in data["funding"]:
+        t.add_row(f["label"], *(_text(f[k]) for k in ("a", "b", "c", "weight")),
+                  _shown(f["display_rate"], True) if f["display_rate"] is not None else "", _text(f["score"]), f["rule"])
+    c.print(t)
+    t = Table(title="绩效指标")
+    for col in ("三级指标 / 目标内容", "类型", "目标值", "完成值", "来源", "分值", "得分", "计分规则"):
+        t.add_column(col)
+    for i in data["indicators"]:
+        t.add_row(f"{i['level3']}·{i['name'][:24]}", i["type_name"], i["target"], i["actual"], i["source"],
+                  _text(i["weight"]), _text(i["score"]), i["rule"])
+    c.print(t)
+    c.print(f"总分：{data['total']}　等级：{data['grade']}" + ("" if data["complete"] else "（有缺项，暂计）"),
+            style="bold")
+    for f in result.findings:
+        c.print(f"[{f.code}] {f.message}", style="red" if f.severity == "error" else "yellow")
+    for note in result.notes:
+        c.print(f"注意：{note}", style="yellow")
+    c.print(f"自评表：{result.path}")
+
+
+def _text(v: Any) -> str:
+    return "" if v is None else f"{v:,}" if isinstance(v, (int, float)) else str(v)
 
 
 def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:

@@ -124,6 +124,33 @@ def plan_returns(units: list[Unit]) -> list[Return]:
     ]
 
 
+# What the demo county's 科协 writes in its own form (seed 003's figures: A=302, B=363.88, C=5.56).
+DEPARTMENT_VALUES: dict[str, Any] = {
+    "fiscal_a": 302, "fiscal_b": 363.88, "fiscal_c": 5.56, "total_a": 302, "total_b": 363.88, "total_c": 5.56,
+    "indicators.media_posts.actual": "300余篇", "indicators.grassroots_training.actual": "1次",
+    "indicators.funds_on_time.actual": "100%", "indicators.staff_cost.actual": "126.73万元",
+    "indicators.running_cost.actual": "50万元", "indicators.earmarked.actual": "120万元",
+    "indicators.social_benefit.actual": "良好以上", "indicators.social_benefit.level": "达成",
+    "indicators.internal_control.actual": "持续建立健全内控制度", "indicators.internal_control.level": "达成",
+    "indicators.satisfaction.actual": "90%以上",
+    "goals.g1.done": "组织开展科技工作者走访慰问，加强机关党建",
+    "goals.g2.done": "全年开展科普宣传活动 264 场，参与 3.8 万人次",
+    "goals.g3.done": "各乡镇（街道）科协组织建设与科技志愿服务有序推进",
+}
+
+
+def write_department_return(rnd: Round) -> Path:
+    """The county 科协's own form, filled, into department/."""
+    from .department import department_template
+    from .round_scoring import DEPARTMENT_DIR, department_unit, scoring_of
+    from .template import RoundInfo, write_template
+
+    form = department_template(scoring_of(rnd)[0])
+    path = rnd.dir / DEPARTMENT_DIR / "部门整体自评填报（已填）.xlsx"
+    return write_template(form, department_unit(rnd), RoundInfo(rnd.config.county, rnd.config.year), path,
+                          DEPARTMENT_VALUES)
+
+
 def write_return(rnd: Round, r: Return) -> Path:
     """Fill the township's template as its spreadsheet app would save it, into inbox/."""
     from .atomic import atomic_path
@@ -169,11 +196,13 @@ class DemoResult:
     missing: list[Unit]
     validation: Any = None  # round_validation.RoundValidation
     consolidation: Any = None  # round_consolidation.RoundConsolidation
+    score: Any = None  # round_scoring.RoundScore
 
 
 def run_demo(target: Path | str) -> DemoResult:
     """Create the demo round, its templates and the simulated returns, then run every stage."""
     from .round_consolidation import consolidate_round
+    from .round_scoring import score_round, write_department_form
     from .round_validation import validate_round
 
     target = Path(target).resolve()
@@ -187,5 +216,8 @@ def run_demo(target: Path | str) -> DemoResult:
         write_return(rnd, r)
     answered = {r.unit.code for r in returns}
     validation = validate_round(rnd)
+    consolidation = consolidate_round(rnd, validation)
+    write_department_form(rnd)
+    write_department_return(rnd)
     return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validation,
-                      consolidate_round(rnd, validation))
+                      consolidation, score_round(rnd))

@@ -69,6 +69,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "rows-too-few": ("error", "行数不足"),
     "rows-too-many": ("error", "行数超出"),
     "warning-accepted": ("info", "已在上报说明中说明"),
+    # scoring the 自评表 (the department's own form)
+    "funding-missing": ("error", "缺少预算数或执行数"),
+    "actual-missing": ("error", "缺少完成值"),
+    "actual-unreadable": ("error", "完成值读不出数字"),
+    "actual-negative": ("warning", "完成值为负数"),
+    "actual-unit-mismatch": ("error", "完成值与目标值单位不一致"),
+    "level-missing": ("error", "定性指标未选完成程度"),
+    "score-out-of-band": ("error", "自评分超出区间"),
+    "reason-missing": ("warning", "未填未完成原因或改进措施"),
 }
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -6,6 +6,7 @@
       schemas/        optional: the round's own schemas, found before the built-in ones
       templates/      one pre-filled template per unit (kxsheets template)
       inbox/          returned workbooks, every version, never modified
+      department/     the county 科协's own filled 自评 form (kxsheets score reads the newest)
       feedback/       annotated copies and per-unit feedback workbooks
       output/         county workbooks (汇总表, 自评表)
       outbox/         e-mails written by --dry-run
@@ -26,7 +27,7 @@ from .ledger import Issued, now, record_issued
 from .roster import Unit, read_roster, write_roster
 
 ROSTER_FILE = "units.xlsx"
-FOLDERS = ("schemas", "templates", "inbox", "feedback", "output", "outbox")
+FOLDERS = ("schemas", "templates", "inbox", "department", "feedback", "output", "outbox")
 LOCK_FILE = ".kxsheets.lock"
 
 

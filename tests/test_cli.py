@@ -35,7 +35,7 @@ def test_demo_command(tmp_path) -> None:
     r = run("demo", str(tmp_path / "demo"))
     assert r.exit_code == 0
     assert "未报送：凤凰街道" in r.output and "14 个乡镇" in r.output
-    assert len(list((tmp_path / "demo" / "templates").glob("*.xlsx"))) == 14
+    assert len(list((tmp_path / "demo" / "templates").glob("*.xlsx"))) == 14 + 1  # and the department's form
 
 
 def test_schema_commands(tmp_path) -> None:

@@ -9,7 +9,6 @@ import openpyxl
 import pytest
 
 from kxsheets.demo import run_demo
-from kxsheets.round_consolidation import consolidate_round
 
 pytestmark = pytest.mark.libreoffice
 
@@ -17,8 +16,8 @@ pytestmark = pytest.mark.libreoffice
 @pytest.fixture(scope="module")
 def demo_outputs(tmp_path_factory) -> list[Path]:
     res = run_demo(tmp_path_factory.mktemp("demo") / "demo")
-    result = consolidate_round(res.round, res.validation)
-    return [result.summary_path, *result.feedback.values(), res.validation.report_path]
+    result = res.consolidation
+    return [result.summary_path, res.score.path, *result.feedback.values(), res.validation.report_path]
 
 
 def formula_cells(path: Path) -> list[tuple[str, str, object]]:
@@ -47,7 +46,7 @@ def test_libreoffice_recalculation_equals_every_cached_value(demo_outputs, libre
         wrong = [(s, ref, v, recalced[s][ref].value) for s, ref, v in cells if not agree(v, recalced[s][ref].value)]
         assert not wrong, f"{src.name}: {wrong[:10]}"
         checked += len(cells)
-    assert checked > 100  # totals, rates, ranks of the 汇总表 at least
+    assert checked > 100  # totals, rates, ranks of the 汇总表 and the 自评表's scores at least
 
 
 def test_recalculation_check_would_catch_a_wrong_cached_value(demo_outputs, libreoffice, tmp_path) -> None:
@@ -68,3 +67,9 @@ def test_recalculation_check_would_catch_a_wrong_cached_value(demo_outputs, libr
 def test_every_output_prints_to_pdf(demo_outputs, libreoffice, tmp_path) -> None:
     for src, pdf in zip(demo_outputs, libreoffice(demo_outputs, "pdf", tmp_path / "pdf")):
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5_000, src.name
+
+
+def test_the_self_evaluation_prints_one_page_wide(demo_outputs, libreoffice, tmp_path) -> None:
+    pdf = libreoffice(demo_outputs[1], "pdf", tmp_path / "one").read_bytes()
+    assert pdf.count(b"/Type/Page") - pdf.count(b"/Type/Pages") == 1 or \
+        pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
