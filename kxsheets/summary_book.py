@@ -99,11 +99,12 @@ def _as_of(cons: Consolidation) -> dt.datetime:
 
 
 def _num(v: Any) -> float | int | None:
-    if isinstance(v, bool) or v is None or v == "":
+    """A value for a number cell (Excel holds doubles anyway), or None when it is not a number."""
+    if type(v) is Decimal:
+        return float(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
-    return v if isinstance(v, (int, float)) else None
+    return v
 
 
 class _Writer:
@@ -304,8 +305,8 @@ class _Writer:
                 ws.write_string(3, col, f"{c.label}（{c.unit}）" if c.unit else c.label, st.get("head"))
                 ws.set_column(col, col, 11)
                 letter = xl_col_to_name(col)
+                fmt = st.get("body", c.number_format)
                 for u in cons.roster:
-                    fmt = st.get("body", c.number_format)
                     v = cons.values.get(u.unit.code, {}).get(name) if u.counted else None
                     self._value_cell(ws, grid.rows[u.unit.code], col, v, fmt)
                 self._formula(ws, grid.total, col, f"=SUM({letter}{FIRST + 1}:{letter}{grid.total})",
