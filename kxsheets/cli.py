@@ -265,6 +265,28 @@ def _text(v: Any) -> str:
     return "" if v is None else f"{v:,}" if isinstance(v, (int, float)) else str(v)
 
 
+@app.command()
+def mail(
+    kind: Annotated[str, typer.Argument(help="templates / feedback / reminders / results / township-results")],
+    path: Annotated[Path, typer.Argument(help="填报轮次文件夹")] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="不发送，只把邮件写入 outbox/")] = False,
+) -> None:
+    """发邮件：模板、问题反馈、催报、汇总结果、各单位情况；同样的内容不会重复发送。"""
+    from rich.table import Table
+
+    from .mail_round import send_path
+
+    rows = send_path(path, kind, dry_run=dry_run)
+    t = Table(title=f"邮件（{kind}）" + ("：试运行，未发送" if dry_run else ""))
+    for col in ("单位", "收件人", "主题", "附件", "结果"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r.out.unit_name, "、".join(r.out.to), r.out.subject, "、".join(n for n, _ in r.out.attachments),
+                  f"{r.status} {r.detail}".strip())
+    _console().print(t)
+    raise typer.Exit(1 if any(r.status == "失败" for r in rows) else 0)
+
+
 def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:
     from .round_validation import files_to_check, validate_path
 

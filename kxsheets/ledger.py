@@ -39,6 +39,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (unit_code, name)
     );
     """,
+    # v3: mail sent (one row per unit, kind and attachment set) and files received by mail
+    """
+    CREATE TABLE sent (
+        unit_code TEXT NOT NULL, kind TEXT NOT NULL, sha256 TEXT NOT NULL, recipients TEXT NOT NULL,
+        status TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL, error TEXT NOT NULL,
+        PRIMARY KEY (unit_code, kind, sha256)
+    );
+    CREATE TABLE received (
+        sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, original_name TEXT NOT NULL, sender TEXT NOT NULL,
+        received_at REAL NOT NULL, message_id TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -108,6 +120,36 @@ def _store(v: Any) -> str | None:
     if isinstance(v, (int, float)):
         return str(Decimal(repr(v)))
     return None  # text and dates are not history
+
+
+def sent_status(round_dir: Path, unit_code: str, kind: str, sha256: str) -> str | None:
+    with closing(connect(round_dir)) as conn:
+        row = conn.execute("SELECT status FROM sent WHERE unit_code=? AND kind=? AND sha256=?",
+                           (unit_code, kind, sha256)).fetchone()
+    return row[0] if row else None
+
+
+def record_sent(round_dir: Path, unit_code: str, kind: str, sha256: str, recipients: list[str], status: str,
+                message_id: str, error: str = "") -> None:
+    """One committed row per message, written right after the server's answer."""
+    with closing(connect(round_dir)) as conn, conn:
+        conn.execute("INSERT OR REPLACE INTO sent VALUES (?,?,?,?,?,?,?,?)",
+                     (unit_code, kind, sha256, ",".join(recipients), status, message_id, now(), error))
+
+
+def record_received(round_dir: Path, sha256: str, path: str, original_name: str, sender: str,
+                    received_at: float, message_id: str) -> bool:
+    """False when the same file (by content) was received before."""
+    with closing(connect(round_dir)) as conn, conn:
+        cur = conn.execute("INSERT OR IGNORE INTO received VALUES (?,?,?,?,?,?)",
+                           (sha256, path, original_name, sender, received_at, message_id))
+        return cur.rowcount == 1
+
+
+def received_times(round_dir: Path) -> dict[str, float]:
+    """inbox-relative path → time received by mail (what decides which version is newest)."""
+    with closing(connect(round_dir)) as conn:
+        return {p: t for p, t in conn.execute("SELECT path, received_at FROM received")}
 
 
 def issued(round_dir: Path) -> list[Issued]:

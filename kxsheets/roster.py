@@ -67,6 +67,9 @@ def _parse_rows(rows: list[list[object]], sheet: str) -> tuple[list[Unit], list[
         if any(isinstance(v, str) and has_line_break(v) for v in raw):
             problems.append(f"{sheet}!A{i + 1}: 单元格中不能有换行")
             continue
+        if any(isinstance(v, str) and "=?" in v for v in raw):  # an encoded word could smuggle a mail header
+            problems.append(f"{sheet}!A{i + 1}: 单元格中不能有“=?”")
+            continue
         name, code, contact, email = (_cell_text(v) for v in raw)
         where = lambda c: f"{sheet}!{a1(i, c)}"  # noqa: E731 - tiny local helper
         if not name or len(name) > 40:

@@ -104,14 +104,8 @@ def rollup_values(upper, totals: dict[str, Any]) -> dict[str, Any]:
 
 def consolidate_path(path: Path, progress: Callable[[Path], None] | None = None) -> RoundConsolidation:
     """Consolidate the round that ``path`` is (or whose inbox it is)."""
-    from .round_validation import round_of
+    from .round_validation import open_round
 
-    if not Path(path).exists():
-        raise KxError("path-not-found", "找不到这个文件夹", path=str(path))
-    round_dir = round_of(Path(path).resolve())
-    if round_dir is None:
-        raise KxError("round-not-found", "汇总需要填报轮次文件夹（含 kxsheets.toml 与单位名单）；可用 kxsheets init 创建",
-                      path=str(path))
-    rnd = Round.open(round_dir)
+    rnd = open_round(path, "汇总")
     with rnd.lock():
         return consolidate_round(rnd, progress=progress)

@@ -89,11 +89,8 @@ def score_round(rnd: Round) -> RoundScore:
 
 
 def score_path(path: Path) -> RoundScore:
-    from .round_validation import round_of
+    from .round_validation import open_round
 
-    round_dir = round_of(Path(path).resolve()) if Path(path).exists() else None
-    if round_dir is None:
-        raise KxError("round-not-found", "计分需要填报轮次文件夹（含 kxsheets.toml）", path=str(path))
-    rnd = Round.open(round_dir)
+    rnd = open_round(path, "计分")
     with rnd.lock():
         return score_round(rnd)

@@ -89,6 +89,15 @@ def round_of(path: Path) -> Path | None:
     return None
 
 
+def open_round(path: Path, what: str) -> Round:
+    """The round that ``path`` is (or whose inbox it is), or a KxError saying ``what`` needs one."""
+    round_dir = round_of(Path(path).resolve()) if Path(path).exists() else None
+    if round_dir is None:
+        raise KxError("round-not-found", f"{what}需要填报轮次文件夹（含 kxsheets.toml）；可用 kxsheets init 创建",
+                      path=str(path))
+    return Round.open(round_dir)
+
+
 def validate_path(path: Path, schema_id: str = "township-annual",
                   progress: Callable[[Path], None] | None = None) -> RoundValidation:
     """Validate a round (its inbox, roster and outputs) or, outside a round, any folder or file."""
