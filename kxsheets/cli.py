@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .errors import KxError
+
 class Format(str, Enum):
     """What a command prints: a table for people, JSON for scripts."""
 
@@ -102,7 +104,7 @@ def _issued_table(c: Any, rows: list[Any]) -> None:
 def demo(
     folder: Annotated[Path, typer.Argument(help="演示轮次文件夹")] = Path("kxsheets-demo"),
 ) -> None:
-    """生成一个虚构县（14 个乡镇）的演示轮次：名单、模板、模拟回收的工作簿，并校验、汇总、计分。"""
+    """演示一整轮：虚构县 14 个乡镇的名单、模板、回复邮件，收取、校验、汇总、计分，邮件写入 outbox/。"""
     from rich.table import Table
 
     from .demo import run_demo
@@ -113,7 +115,7 @@ def demo(
     c.print(f"演示轮次：{rnd.config.county} {rnd.config.year} 年度  （{rnd.dir}）", style="bold")
     c.print(f"1. 单位名单：{len(res.templates)} 个乡镇（街道） → {rnd.roster_path.name}")
     c.print(f"2. 填报模板：{len(res.templates)} 个 → templates/")
-    t = Table(title="3. 模拟回收的工作簿（inbox/）")
+    t = Table(title="3. 乡镇回复的邮件（mailbox/），kxsheets collect 收进 inbox/")
     for col in ("收到时间", "单位", "文件", "情况"):
         t.add_column(col)
     for r in sorted(res.returns, key=lambda r: r.received):
@@ -127,8 +129,16 @@ def demo(
     _render_consolidation(res.consolidation)
     c.print("6. 计分（kxsheets score）：")
     _render_score(res.score)
+    t = Table(title="7. 邮件（kxsheets mail …，演示中只写入 outbox/，不发送）")
+    for col in ("类别", "单位", "收件人", "附件"):
+        t.add_column(col)
+    for kind, rows in res.mail.items():
+        for r in rows:
+            t.add_row(kind, r.out.unit_name, "、".join(r.out.to), "、".join(n for n, _ in r.out.attachments))
+    c.print(t)
     c.print("文件位置：")
-    for sub in ("units.xlsx", "templates", "inbox", "output", "feedback", "kxsheets.db"):
+    for sub in ("units.xlsx", "templates", "mailbox", "inbox", "department", "output", "feedback", "outbox",
+                "kxsheets.db"):
         c.print(f"  {rnd.dir / sub}")
 
 
@@ -287,6 +297,77 @@ def mail(
     raise typer.Exit(1 if any(r.status == "失败" for r in rows) else 0)
 
 
+@app.command()
+def collect(
+    path: Annotated[Path, typer.Argument(help="填报轮次文件夹")],
+    source: Annotated[Path, typer.Option("--from", help="邮件导出文件夹（.eml 文件）")],
+) -> None:
+    """收取回复邮件中的工作簿（含 zip 压缩包）到 inbox/：每个版本都保留，内容相同的只存一份。"""
+    from rich.table import Table
+
+    from .collect import collect as collect_mail
+    from .round_validation import open_round
+
+    rnd = open_round(path, "收取邮件")
+    if not source.is_dir():
+        raise KxError("path-not-found", "找不到邮件导出文件夹", path=str(source))
+    with rnd.lock():
+        rows = collect_mail(rnd, source)
+    t = Table(title=f"从 {source} 收取的工作簿")
+    for col in ("收到时间", "发件人", "附件", "保存为"):
+        t.add_column(col)
+    for r in sorted(rows, key=lambda r: r.received):
+        t.add_row(_when(r.received), r.sender, r.name, r.path.name if r.path else r.note)
+    _console().print(t)
+
+
+@app.command()
+def status(path: Annotated[Path, typer.Argument(help="填报轮次文件夹")] = Path(".")) -> None:
+    """报送情况：谁已交、谁已通过、谁待修改、谁未交、谁逾期。"""
+    from rich.table import Table
+
+    from .pipeline import round_status
+    from .round_validation import open_round
+
+    rnd = open_round(path, "查看报送情况")
+    rows = round_status(rnd)
+    t = Table(title=f"{rnd.config.county} {rnd.config.year} 年度报送情况（截止 {rnd.config.deadline or '未设'}）")
+    for col in ("单位", "状态", "收到时间", "份数", "错误", "提示", "说明"):
+        t.add_column(col)
+    for s in rows:
+        rep = s.row.report
+        t.add_row(s.row.unit.name, s.row.status + ("（逾期）" if s.late else ""), _when(rep.received) if rep else "",
+                  str(s.row.versions or ""), str(rep.errors) if rep else "", str(rep.warnings) if rep else "",
+                  s.row.note)
+    _console().print(t)
+    counts = {k: sum(1 for s in rows if s.row.status == k) for k in ("已交", "待修改", "未交")}
+    _console().print("，".join(f"{k} {v}" for k, v in counts.items()) + f"，逾期 {sum(s.late for s in rows)}")
+
+
+@app.command()
+def run(path: Annotated[Path, typer.Argument(help="填报轮次文件夹")] = Path(".")) -> None:
+    """一条命令跑完一轮：校验 → 问题标注 → 汇总 → 计分 → 写出；可以反复运行。"""
+    from .pipeline import run_round
+    from .round_validation import files_to_check, open_round
+
+    rnd = open_round(path, "运行")
+    with rnd.lock(), _progress(len(files_to_check(rnd.dir)), True) as tick:
+        result = run_round(rnd, progress=tick)
+    c = _console()
+    c.print("1. 校验：", style="bold")
+    _render_validation(result.validation)
+    c.print("2. 汇总：", style="bold")
+    _render_consolidation(result.consolidation)
+    c.print("3. 计分：", style="bold")
+    _render_score(result.score)
+
+
+def _when(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M") if ts else ""
+
+
 def _run_validation(path: Path, schema_id: str, show_progress: bool) -> Any:
     from .round_validation import files_to_check, validate_path
 
@@ -380,7 +461,6 @@ def schema_check(files: Annotated[list[Path], typer.Argument(help="要检查的 
     """检查模式文件；有错时逐条指出 YAML 路径与原因。"""
     from rich.markup import escape
 
-    from .errors import KxError
     from .schema import Registry
 
     c = _console()
@@ -405,7 +485,6 @@ def schema_show(
     """列出一个填报模式的全部填报项（与模板中的“填表说明”相同）。"""
     from rich.table import Table
 
-    from .errors import KxError
     from .layout import layout
     from .schema import Registry, TemplateSchema
     from .template import guide_rows
@@ -427,7 +506,6 @@ def main() -> None:
     Click (inside typer) handles --help and usage errors itself (exit 2) in standalone mode;
     everything else propagates to here.
     """
-    from .errors import KxError
 
     try:
         app()

@@ -10,8 +10,8 @@ reserved example.org domain.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import io
-import os
 import random
 import shutil
 from collections.abc import Callable
@@ -26,6 +26,8 @@ from .rounds import Round, generate_templates, init_round
 DEMO_MARK = ".kxsheets-demo"
 COUNTY = "示例县"
 YEAR = 2025
+COUNTY_EMAIL = "kx@shili.example.org"
+MAILBOX = "mailbox"  # the county's mailbox export: the townships' replies as .eml files
 
 TOWNS = [  # 单位名称, pinyin for the mailbox, 联系人
     ("城关镇", "chengguan", "刘洋"), ("青山镇", "qingshan", "陈静"), ("白沙镇", "baisha", "王磊"),
@@ -152,28 +154,30 @@ def write_department_return(rnd: Round) -> Path:
 
 
 def write_return(rnd: Round, r: Return) -> Path:
-    """Fill the township's template as its spreadsheet app would save it, into inbox/."""
-    from .atomic import atomic_path
+    """The township's reply as its mail client would export it: an .eml in mailbox/, with the
+    workbook its spreadsheet app saved attached."""
+    from .mailer import as_bytes, build
     from .schema import Registry
     from .template import RoundInfo, write_template
 
     schema = Registry.default(rnd.dir).load(rnd.config.template)
-    info = RoundInfo(rnd.config.county, rnd.config.year)
-    path = rnd.dir / "inbox" / r.filename
-    if r.edit is None:
-        write_template(schema, r.unit, info, path, r.values)  # type: ignore[arg-type]
-    else:
+    buf = io.BytesIO()
+    write_template(schema, r.unit, RoundInfo(rnd.config.county, rnd.config.year), buf, r.values)  # type: ignore[arg-type]
+    data = buf.getvalue()
+    if r.edit is not None:
         import openpyxl
 
-        buf = io.BytesIO()
-        write_template(schema, r.unit, info, buf, r.values)  # type: ignore[arg-type]
-        wb = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
+        wb = openpyxl.load_workbook(io.BytesIO(data))
         r.edit(wb)
-        with atomic_path(path) as tmp:
-            wb.save(tmp)
-    stamp = r.received.timestamp()
-    os.utime(path, (stamp, stamp))
-    r.path = path
+        out = io.BytesIO()
+        wb.save(out)
+        data = out.getvalue()
+    msg = build(r.unit.email, [COUNTY_EMAIL], f"回复：{r.unit.name}{YEAR}年度填报表", f"{r.story}。\n{r.unit.contact}",
+                [(r.filename, data)])
+    msg.replace_header("Date", email.utils.format_datetime(r.received.astimezone()))
+    path = rnd.dir / MAILBOX / f"{r.received:%Y%m%d-%H%M}_{r.unit.code}.eml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(as_bytes(msg))
     return path
 
 
@@ -197,10 +201,24 @@ class DemoResult:
     validation: Any = None  # round_validation.RoundValidation
     consolidation: Any = None  # round_consolidation.RoundConsolidation
     score: Any = None  # round_scoring.RoundScore
+    mail: dict[str, Any] = field(default_factory=dict)  # kind → [mail_round.Sent], written to outbox/
+
+
+def _configured(rnd: Round) -> Round:
+    """The demo's kxsheets.toml: a deadline, a sender and the results' recipients."""
+    from .config import CONFIG_FILE, MailConfig, render_config
+
+    mail = MailConfig(host="smtp.example.org", port=465, security="ssl", user=COUNTY_EMAIL, sender=COUNTY_EMAIL,
+                      results_to=["leader@example.org", "jixiao@czj.example.org"])
+    cfg = rnd.config.model_copy(update={"deadline": f"{YEAR + 1}-01-15", "mail": mail, "code": "990000"})
+    (rnd.dir / CONFIG_FILE).write_text(render_config(cfg), encoding="utf-8")
+    return Round(rnd.dir, cfg)
 
 
 def run_demo(target: Path | str) -> DemoResult:
     """Create the demo round, its templates and the simulated returns, then run every stage."""
+    from .collect import collect
+    from .mail_round import KINDS, send
     from .round_consolidation import consolidate_round
     from .round_scoring import score_round, write_department_form
     from .round_validation import validate_round
@@ -208,16 +226,21 @@ def run_demo(target: Path | str) -> DemoResult:
     target = Path(target).resolve()
     prepare_dir(target)
     units = demo_units()
-    rnd = init_round(target, COUNTY, YEAR, units)
+    rnd = _configured(init_round(target, COUNTY, YEAR, units))
     rnd.path(".gitignore").write_text("*\n", encoding="utf-8")
     issued = generate_templates(rnd)
     returns = plan_returns(units)
     for r in returns:
         write_return(rnd, r)
+    collected = {(c.name, round(c.received)): c.path for c in collect(rnd, rnd.dir / MAILBOX)}
+    for r in returns:
+        r.path = collected[(r.filename, round(r.received.timestamp()))]
     answered = {r.unit.code for r in returns}
     validation = validate_round(rnd)
     consolidation = consolidate_round(rnd, validation)
     write_department_form(rnd)
     write_department_return(rnd)
+    score = score_round(rnd)
+    mail = {kind: send(rnd, kind, dry_run=True) for kind in KINDS}
     return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validation,
-                      consolidation, score_round(rnd))
+                      consolidation, score, mail)

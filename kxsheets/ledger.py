@@ -146,6 +146,11 @@ def record_received(round_dir: Path, sha256: str, path: str, original_name: str,
         return cur.rowcount == 1
 
 
+def was_received(round_dir: Path, sha256: str) -> bool:
+    with closing(connect(round_dir)) as conn:
+        return conn.execute("SELECT 1 FROM received WHERE sha256=?", (sha256,)).fetchone() is not None
+
+
 def received_times(round_dir: Path) -> dict[str, float]:
     """inbox-relative path → time received by mail (what decides which version is newest)."""
     with closing(connect(round_dir)) as conn:

@@ -141,11 +141,11 @@ def _feedback(rnd: Round) -> list[Item]:
 def _reminders(rnd: Round) -> list[Item]:
     from .consolidate import roster_matrix
     from .intake import scan
-    from .round_validation import context_for
+    from .round_validation import context_for, received_by_mail
     from .validate import validate_paths
 
     ctx = context_for(rnd)
-    reports = validate_paths(scan(rnd.dir / "inbox"), ctx, received=_received(rnd))
+    reports = validate_paths(scan(rnd.dir / "inbox"), ctx, received=received_by_mail(rnd))
     out = []
     for row in roster_matrix(ctx.units or [], reports):
         if row.status == "已交":
@@ -174,12 +174,6 @@ def _township_results(rnd: Round) -> list[Item]:
         if path.is_file():
             out.append((u.code, u.name, [u.email] if u.email else [], [(path.name, path.read_bytes())], {}))
     return out
-
-
-def _received(rnd: Round) -> dict[Path, float]:
-    from .ledger import received_times
-
-    return {rnd.dir / "inbox" / p: t for p, t in received_times(rnd.dir).items()}
 
 
 _PLANNERS: dict[str, Callable[[Round], list[Item]]] = {

@@ -51,7 +51,7 @@ def validate_round(rnd: Round, progress: Callable[[Path], None] | None = None,
                    write: bool = True) -> RoundValidation:
     ctx = context_for(rnd)
     paths = scan(rnd.dir / "inbox")
-    reports = validate_paths(paths, ctx, progress=progress)
+    reports = validate_paths(paths, ctx, received=received_by_mail(rnd), progress=progress)
     latest = latest_by_unit(reports)
     missing = [u for u in ctx.units or () if u.code not in latest]
     result = RoundValidation(reports, latest, missing)
@@ -60,6 +60,13 @@ def validate_round(rnd: Round, progress: Callable[[Path], None] | None = None,
                                           [(u.name, u.code) for u in missing])
         result.feedback = write_feedback(rnd, latest)
     return result
+
+
+def received_by_mail(rnd: Round) -> dict[Path, float]:
+    """When each collected file arrived (the ledger), which beats a file's modification time."""
+    from .ledger import received_times
+
+    return {rnd.dir / "inbox" / p: t for p, t in received_times(rnd.dir).items()}
 
 
 def write_feedback(rnd: Round, latest: dict[str, Report]) -> dict[str, Path]:
