@@ -79,7 +79,8 @@ def template(
     folder: RoundArg = Path("."),
     unit: Annotated[list[str] | None, typer.Option("--unit", help="只为这些编码的单位生成（可重复）")] = None,
 ) -> None:
-    """为名单中的每个单位生成预填好的填报模板（templates/）。"""
+    """为名单中的每个单位生成预填好的填报模板（templates/），以及本科协自己的自评填报表。"""
+    from .round_scoring import write_department_form
     from .rounds import Round, generate_templates
 
     rnd = Round.open(folder)
@@ -87,6 +88,8 @@ def template(
     c = _console()
     _issued_table(c, rows)
     c.print(f"已生成 {len(rows)} 个模板，位于 {rnd.dir / 'templates'}")
+    if not unit:
+        c.print(f"本科协的自评填报表：{write_department_form(rnd).name}（填好后放入 department/）")
 
 
 def _issued_table(c: Any, rows: list[Any]) -> None:

@@ -43,11 +43,13 @@ def write_report(reports: list[Report], path: Path, missing: list[tuple[str, str
     import xlsxwriter
 
     from .atomic import atomic_path
+    from .styles import WORKBOOK_OPTIONS, document_date
     from .text import column_width
 
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb.set_properties({"title": "校验报告", "author": "kxsheets",
+                           "created": document_date([r.received for r in reports])})
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体"})
         body = wb.add_format({"border": 1, "font_name": "宋体", "valign": "top", "text_wrap": True})
         colour = {"error": wb.add_format({"border": 1, "font_name": "宋体", "bg_color": "#F8CBAD"}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 FONT = "宋体"
@@ -13,6 +14,11 @@ WARNING_FILL = "#FFE699"
 
 # Township text is never a formula, link or number in disguise.
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def document_date(times: list[float]) -> dt.datetime:
+    """The workbook's creation date from its inputs (the newest one), so a rerun writes the same bytes."""
+    return dt.datetime.fromtimestamp(max(times), dt.timezone.utc) if times else dt.datetime(2000, 1, 1)
 
 
 class Styles:

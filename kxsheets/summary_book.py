@@ -24,7 +24,7 @@ from .consolidate import Consolidation, change, label_of
 from .formulas import Ref, excel_formula
 from .schema.models import DEFAULT_FORMATS, Derived, FieldSpec, TableSheet
 from .schema.names import names
-from .styles import WORKBOOK_OPTIONS, Styles, print_setup
+from .styles import WORKBOOK_OPTIONS, Styles, document_date, print_setup
 from .text import column_width
 
 SUMMARY_SHEET, STATUS_SHEET, SOURCES_SHEET, CHART_SHEET = "汇总", "报送情况", "数据来源", "图表"
@@ -94,8 +94,7 @@ def _title(cons: Consolidation, prefix: str) -> str:
 
 def _as_of(cons: Consolidation) -> dt.datetime:
     """The newest counted submission's time: the document date, stable across runs."""
-    times = [u.report.received for u in cons.counted if u.report]
-    return dt.datetime.fromtimestamp(max(times), dt.timezone.utc) if times else dt.datetime(2000, 1, 1)
+    return document_date([u.report.received for u in cons.counted if u.report])
 
 
 def _num(v: Any) -> float | int | None:
