@@ -16,6 +16,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +56,22 @@ class Round:
             raise KxError("roster-not-found", f"缺少单位名单 {ROSTER_FILE}", path=str(self.dir))
         return read_roster(self.roster_path)
 
-    def lock(self, timeout: float = 10) -> FileLock:
-        """A lock so that two runs on one round never interleave."""
-        return FileLock(str(self.dir / LOCK_FILE), timeout=timeout)
+    @contextmanager
+    def lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Held while a command works on the round, so two runs never interleave; another run
+        still holding it after ``timeout`` seconds (default KXSHEETS_LOCK_WAIT, else 10) is a
+        KxError, not a wait without end."""
+        if timeout is None:
+            timeout = float(os.environ.get("KXSHEETS_LOCK_WAIT", "10"))
+        lock = FileLock(str(self.dir / LOCK_FILE))
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise KxError("round-locked", "另一个 kxsheets 进程正在处理这个轮次，请稍后再试", path=str(self.dir)) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 def init_round(round_dir: Path | str, county: str, year: int, units: list[Unit] | None = None) -> Round:
@@ -79,7 +95,7 @@ def template_filename(unit: Unit, title: str, year: int) -> str:
     return safe_filename(f"{unit.name}_{year}年{title}", ".xlsx")
 
 
-def generate_templates(rnd: Round, codes: list[str] | None = None, *, lock_timeout: float = 10) -> list[Issued]:
+def generate_templates(rnd: Round, codes: list[str] | None = None, *, lock_timeout: float | None = None) -> list[Issued]:
     """Write one pre-filled template per unit into templates/ and record them in the ledger."""
     from .layout import layout
     from .schema import Registry, TemplateSchema
@@ -98,18 +114,15 @@ def generate_templates(rnd: Round, codes: list[str] | None = None, *, lock_timeo
     fingerprint = layout(schema).fingerprint
     rows: list[Issued] = []
     seen: set[str] = set()
-    try:
-        with rnd.lock(lock_timeout):
-            for u in units:
-                name = template_filename(u, schema.title, rnd.config.year)
-                if name.casefold() in seen:  # two names that sanitise alike: keep both files
-                    name = name.replace(".xlsx", f"_{u.code}.xlsx")
-                seen.add(name.casefold())
-                path = batch.write(u, rnd.dir / "templates" / name)
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                rows.append(Issued(u.code, u.name, schema.id, schema.version, fingerprint,
-                                   str(path.relative_to(rnd.dir)), digest, now()))
-            record_issued(rnd.dir, rows)
-    except Timeout:
-        raise KxError("round-locked", "另一个 kxsheets 进程正在处理这个轮次，请稍后再试", path=str(rnd.dir)) from None
+    with rnd.lock(lock_timeout):
+        for u in units:
+            name = template_filename(u, schema.title, rnd.config.year)
+            if name.casefold() in seen:  # two names that sanitise alike: keep both files
+                name = name.replace(".xlsx", f"_{u.code}.xlsx")
+            seen.add(name.casefold())
+            path = batch.write(u, rnd.dir / "templates" / name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            rows.append(Issued(u.code, u.name, schema.id, schema.version, fingerprint,
+                               str(path.relative_to(rnd.dir)), digest, now()))
+        record_issued(rnd.dir, rows)
     return rows

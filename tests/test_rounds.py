@@ -59,3 +59,17 @@ def test_second_run_waits_for_the_lock(tmp_path) -> None:
             generate_templates(rnd, lock_timeout=0.2)
     assert err.value.code == "round-locked"
     assert generate_templates(rnd)  # and works once the other run is done
+
+
+def test_every_round_command_refuses_while_another_run_holds_the_lock(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from kxsheets.cli import app
+
+    init_round(tmp_path / "r", "示例县", 2025, UNITS)
+    monkeypatch.setenv("KXSHEETS_LOCK_WAIT", "0.2")
+    with FileLock(str(tmp_path / "r" / ".kxsheets.lock")):
+        for cmd in (["run"], ["consolidate"], ["score"], ["mail", "templates", "--dry-run"]):
+            args = [cmd[0], *(cmd[1:2]), str(tmp_path / "r"), *cmd[2:]]
+            out = CliRunner().invoke(app, args)  # main() turns this KxError into one red line
+            assert getattr(out.exception, "code", None) == "round-locked", (cmd, out.exception)
