@@ -312,8 +312,6 @@ def collect(
     from .round_validation import open_round
 
     rnd = open_round(path, "收取邮件")
-    if not source.is_dir():
-        raise KxError("path-not-found", "找不到邮件导出文件夹", path=str(source))
     with rnd.lock():
         rows = collect_mail(rnd, source)
     t = Table(title=f"从 {source} 收取的工作簿")

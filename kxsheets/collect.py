@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from .errors import KxError
 from .intake import MAX_FILE_BYTES, sniff
 from .ledger import record_received, was_received
 from .rounds import Round
@@ -41,6 +42,8 @@ class Collected:
 
 
 def collect(rnd: Round, folder: Path) -> list[Collected]:
+    if not Path(folder).is_dir():
+        raise KxError("path-not-found", "找不到邮件导出文件夹", path=str(folder))
     out: list[Collected] = []
     for eml in sorted(Path(folder).rglob("*.eml")):
         msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)

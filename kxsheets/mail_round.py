@@ -139,15 +139,11 @@ def _feedback(rnd: Round) -> list[Item]:
 
 
 def _reminders(rnd: Round) -> list[Item]:
-    from .consolidate import roster_matrix
-    from .intake import scan
-    from .round_validation import context_for, received_by_mail
-    from .validate import validate_paths
+    from .pipeline import round_status
 
-    ctx = context_for(rnd)
-    reports = validate_paths(scan(rnd.dir / "inbox"), ctx, received=received_by_mail(rnd))
     out = []
-    for row in roster_matrix(ctx.units or [], reports):
+    for state in round_status(rnd):
+        row = state.row
         if row.status == "已交":
             continue
         why = "贵单位尚未报送填报表，" if row.status == "未交" else "贵单位最新报送的填报表仍有错误未改正，"

@@ -90,3 +90,12 @@ def test_demo_is_deterministic(tmp_path) -> None:
     a, b = run_demo(tmp_path / "a"), run_demo(tmp_path / "b")
     assert [r.values for r in a.returns] == [r.values for r in b.returns]
     assert [Path(x.path).name for x in a.templates] == [Path(x.path).name for x in b.templates]
+
+
+def test_the_demo_ends_with_every_kind_of_mail_in_outbox(demo) -> None:
+    who = {kind: sorted(r.out.unit_name for r in rows) for kind, rows in demo.mail.items()}
+    assert who["reminders"] == ["凤凰街道", "龙泉镇"]  # not submitted; newest still has errors
+    assert len(who["templates"]) == 14 and len(who["township-results"]) == 12
+    assert demo.mail["results"][0].out.to == ["leader@example.org", "jixiao@czj.example.org"]
+    assert all(r.status == "已写入 outbox" for rows in demo.mail.values() for r in rows)
+    assert len(list((demo.round.dir / "outbox").glob("*.eml"))) == sum(len(rows) for rows in demo.mail.values())
