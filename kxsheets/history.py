@@ -17,7 +17,7 @@ def previous_values(rnd: Round) -> tuple[dict[str, dict[str, Any]] | None, list[
     prev = (rnd.dir / rnd.config.previous_round).resolve()
     if not (prev / "kxsheets.db").is_file():
         return None, [f"上一轮次“{rnd.config.previous_round}”（{prev}）没有汇总记录，本次不做同比"]
-    values = consolidated(prev)
+    values = consolidated(prev, read_only=True)  # last year's folder is not ours to change
     if not values:
         return None, [f"上一轮次“{rnd.config.previous_round}”尚未汇总，本次不做同比"]
     return values, []

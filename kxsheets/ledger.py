@@ -102,13 +102,22 @@ def record_consolidated(round_dir: Path, values: dict[str, dict[str, Any]],
         conn.executemany("INSERT INTO sources VALUES (?,?,?,?,?,?,?)", sources)
 
 
-def consolidated(round_dir: Path) -> dict[str, dict[str, Any]]:
-    """unit code ('' = the total) → name → Decimal (是/否 as True/False); {} before any consolidation."""
+def consolidated(round_dir: Path, read_only: bool = False) -> dict[str, dict[str, Any]]:
+    """unit code ('' = the total) → name → Decimal (是/否 as True/False); {} before any consolidation.
+
+    ``read_only`` opens another round's ledger (last year's) without migrating or writing it.
+    """
     out: dict[str, dict[str, Any]] = {}
-    with closing(connect(round_dir)) as conn:
-        for code, name, value in conn.execute("SELECT unit_code, name, value FROM consolidated"):
-            out.setdefault(code, {})[name] = {"是": True, "否": False}.get(value) if value in ("是", "否") \
-                else Decimal(value)
+    path = Path(round_dir) / DB_FILE
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) if read_only else connect(round_dir)
+        with closing(conn):
+            rows = conn.execute("SELECT unit_code, name, value FROM consolidated").fetchall()
+    except sqlite3.OperationalError:  # no such file or table: that round was never consolidated
+        return out
+    for code, name, value in rows:
+        out.setdefault(code, {})[name] = {"是": True, "否": False}.get(value) if value in ("是", "否") \
+            else Decimal(value)
     return out
 
 

@@ -246,3 +246,15 @@ def test_a_large_swing_from_last_year_is_a_warning_a_written_reason_accepts(tmp_
     assert "上年为 100" in swing[0].message and "增长 300%" in swing[0].message
     accepted = next(f for f in reports["990002"].findings if f.code == "value-swing")
     assert accepted.severity == "info" and accepted.justification == "今年新组建了志愿服务队"
+
+
+def test_last_years_ledger_is_read_not_written(tmp_path, township) -> None:
+    last = make_round(tmp_path / "2024", "示例县", TOWNS[:1], 2024)
+    filed(last.dir / "inbox", township, TOWNS[0])
+    consolidate_round(last)
+    db = last.dir / "kxsheets.db"
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    this = make_round(tmp_path / "2025", "示例县", TOWNS[:1], previous_round="../2024")
+    filed(this.dir / "inbox", township, TOWNS[0])
+    assert consolidate_round(this).consolidation.previous is not None
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == before
