@@ -93,8 +93,8 @@ def record_issued(round_dir: Path, rows: list[Issued]) -> None:
 def record_consolidated(round_dir: Path, values: dict[str, dict[str, Any]],
                         sources: Iterable[tuple[str, str, str, str, str, str, float]]) -> None:
     """Replace the round's consolidated values (numbers and 是/否 only) and their sources."""
-    rows = [(code, name, text) for code, vals in values.items() for name, v in vals.items()
-            if (text := _store(v)) is not None]
+    rows = ((code, name, text) for code, vals in values.items() for name, v in vals.items()
+            if (text := _store(v)) is not None)  # generators: 40,000 units make millions of rows
     with closing(connect(round_dir)) as conn, conn:
         conn.execute("DELETE FROM consolidated")
         conn.execute("DELETE FROM sources")

@@ -54,7 +54,7 @@ def consolidate_round(rnd: Round, validation: RoundValidation | None = None,
         target = rnd.dir / "feedback" / safe_filename(f"{u.unit.name}_本单位情况", ".xlsx")
         result.feedback[u.unit.code] = write_unit_feedback(cons, u, target, prefix)
     record_consolidated(rnd.dir, {"": cons.totals, **cons.values},
-                        [(s.unit_code, s.name, s.file, s.sha256, s.sheet, s.cell, s.received) for s in cons.sources()])
+                        ((s.unit_code, s.name, s.file, s.sha256, s.sheet, s.cell, s.received) for s in cons.sources()))
     if rnd.config.report_template:
         result.report_path = report_upward(rnd, cons)
     return result

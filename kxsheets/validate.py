@@ -64,7 +64,20 @@ def validate_paths(paths: Iterable[Path], ctx: Context, received: dict[Path, flo
 
         reports = validate_isolated(paths, ctx, received, workers, progress)
     _mark_duplicates(reports)
+    _share_strings(reports)
     return reports
+
+
+def _share_strings(reports: list[Report]) -> None:
+    """One object per distinct name and (sheet, cell) across all reports: a national round keeps
+    40,000 reports, and their ~60 names and addresses each would otherwise be copied into every
+    one (reports come back from worker processes as fresh objects)."""
+    pool: dict[Any, Any] = {}
+    same = pool.setdefault
+    for rep in reports:
+        rep.cells = {same(k, k): same(where, (same(where[0], where[0]), same(where[1], where[1])))
+                     for k, where in rep.cells.items()}
+        rep.values = {same(k, k): v for k, v in rep.values.items()}
 
 
 def _mark_duplicates(reports: list[Report]) -> None:

@@ -60,7 +60,7 @@ def kxsheets_run(schema, units, reports, out: Path) -> None:
     cons = consolidate(schema, units, reports)
     write_county_outputs(cons, out, "基准县2025年")
     record_consolidated(out, {"": cons.totals, **cons.values},
-                        [(s.unit_code, s.name, s.file, s.sha256, s.sheet, s.cell, s.received) for s in cons.sources()])
+                        ((s.unit_code, s.name, s.file, s.sha256, s.sheet, s.cell, s.received) for s in cons.sources()))
 
 
 def pandas_run(reports) -> None:
