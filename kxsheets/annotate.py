@@ -31,7 +31,7 @@ def annotate(report: Report, data: bytes, path: Path) -> Path | None:
     """Write the marked copy of ``data`` (the received file's bytes) to ``path``; None if not xlsx."""
     import openpyxl
     from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import PatternFill
 
     from .atomic import atomic_path
 

@@ -32,7 +32,7 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from .atomic import atomic_path
 from .errors import KxError
-from .layout import (FORM_HEADERS, FORM_VALUE_COL, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET,
+from .layout import (FORM_VALUE_COL, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET,
                      TOTAL_LABEL, Cell, Layout, SheetLayout, layout)
 from .roster import Unit
 from .schema.models import FieldSpec, FormSheet, TemplateSchema

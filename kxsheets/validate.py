@@ -19,12 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .findings import Finding, Report, finding
+from .findings import Report, finding
 from .intake import Rejected, Submission, open_submission, scan_sheet
 from .layout import META_SHEET, Layout, SheetLayout, a1, layout
 from .roster import Unit
 from .schema.expr import Expr, MissingValue
-from .schema.models import FormSheet, TableSheet, TemplateSchema
+from .schema.models import TableSheet, TemplateSchema
 from .structure import SPECIAL, Grid, Placement, cell, find_sheet, norm_label, place, show_raw
 from .values import Parsed, is_blank, parse_cell, show
 

@@ -9,7 +9,6 @@ import io
 import zipfile
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from kxsheets.cli import app

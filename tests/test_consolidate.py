@@ -20,7 +20,6 @@ from kxsheets.demo import clean_values
 from kxsheets.round_consolidation import SUMMARY_FILE, consolidate_round
 from kxsheets.roster import Unit
 from kxsheets.rounds import Round, init_round
-from kxsheets.template import RoundInfo
 from kxsheets.validate import Context, validate_paths
 
 from .helpers import submission, values_for

@@ -4,7 +4,6 @@ classified finding, none in a traceback, and the run goes on."""
 from __future__ import annotations
 
 import hashlib
-import io
 import random
 import zipfile
 from pathlib import Path

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-from pathlib import Path
 
-import openpyxl
 import pytest
 
 from kxsheets.layout import META_SHEET
 from kxsheets.validate import Context, validate_file, validate_paths
 
-from .helpers import UNITS, context, submission, values_for
+from .helpers import context, submission, values_for
 
 
 def clean_report(tmp_path, township):
