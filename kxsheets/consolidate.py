@@ -27,7 +27,7 @@ from .schema.names import iter_names, names
 from .validate import env_of
 
 Status = Literal["已交", "待修改", "未交"]
-UNITS_COUNTED = "units"  # the name under which the number of counted units is kept
+UNITS_COUNTED = "units"  # the number of counted units is kept under this name (reserved in schemas)
 
 
 @dataclass

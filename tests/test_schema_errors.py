@@ -94,6 +94,11 @@ CASES = [
     (setter("rules.0.severity", "fatal"), "rules[0].severity", "取值应为"),
     (setter("rules.0.cells", ["nowhere"]), "rules[0].cells[0]", "不存在的名称"),
     (setter("explanation_field", "population"), "explanation_field", "不是一个文本填报项"),
+    (setter("sheets.0.fields.1.key", "units"), "sheets", "保留名称"),
+    (setter("summary", {"columns": ["unit_name"]}), "summary.columns[0]", "不是可汇总"),
+    (setter("summary", {"rank": ["ok"]}), "summary.rank[0]", "不是汇总表中的数值列"),
+    (setter("summary", {"charts": [{"title": "图", "bars": ["nowhere"]}]}), "summary.charts[0]", "nowhere"),
+    (setter("summary", {"columns": ["population", "rate"], "rank": ["rate"]}), None, None),
 ]
 
 

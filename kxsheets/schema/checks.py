@@ -81,10 +81,15 @@ def _check_field(f: FieldSpec, sheet: FormSheet | TableSheet) -> list[Problem]:
     return out
 
 
+RESERVED = frozenset({"units"})  # consolidation keeps the number of units counted under this name
+
+
 def _unique_names(schema: TemplateSchema) -> list[Problem]:
     counts = Counter(n.name for n in iter_names(schema))
-    return [("sheets", f"名称“{name}”被定义了不止一次（表单字段、表格与派生字段的 key 须互不相同）")
-            for name, c in counts.items() if c > 1]
+    out = [("sheets", f"名称“{name}”被定义了不止一次（表单字段、表格与派生字段的 key 须互不相同）")
+           for name, c in counts.items() if c > 1]
+    return out + [("sheets", f"“{name}”是保留名称（汇总时表示计入的单位数），请换一个 key")
+                  for name in sorted(RESERVED & set(counts))]
 
 
 def _check_expr(text: str, path: str, known: set[str]) -> tuple[Expr | None, list[Problem]]:
