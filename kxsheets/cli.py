@@ -106,6 +106,7 @@ def _issued_table(c: Any, rows: list[Any]) -> None:
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="演示轮次文件夹")] = Path("kxsheets-demo"),
+    send_mail: Annotated[bool, typer.Option("--send", help="真的发送到本机启动的 SMTP 服务器（需要 aiosmtpd）")] = False,
 ) -> None:
     """演示一整轮：虚构县 14 个乡镇的名单、模板、回复邮件，收取、校验、汇总、计分，邮件写入 outbox/。"""
     from rich.table import Table
@@ -113,7 +114,7 @@ def demo(
     from .demo import run_demo
 
     c = _console()
-    res = run_demo(folder)
+    res = run_demo(folder, send_to_local_server=send_mail)
     rnd = res.round
     c.print(f"演示轮次：{rnd.config.county} {rnd.config.year} 年度  （{rnd.dir}）", style="bold")
     c.print(f"1. 单位名单：{len(res.templates)} 个乡镇（街道） → {rnd.roster_path.name}")
@@ -132,12 +133,13 @@ def demo(
     _render_consolidation(res.consolidation)
     c.print("6. 计分（kxsheets score）：")
     _render_score(res.score)
-    t = Table(title="7. 邮件（kxsheets mail …，演示中只写入 outbox/，不发送）")
-    for col in ("类别", "单位", "收件人", "附件"):
+    how = f"发送到本机 SMTP 服务器，收到 {res.delivered} 封" if send_mail else "只写入 outbox/，不发送；--send 则真的发送到本机服务器"
+    t = Table(title=f"7. 邮件（kxsheets mail …，{how}）")
+    for col in ("类别", "单位", "收件人", "附件", "结果"):
         t.add_column(col)
     for kind, rows in res.mail.items():
         for r in rows:
-            t.add_row(kind, r.out.unit_name, "、".join(r.out.to), "、".join(n for n, _ in r.out.attachments))
+            t.add_row(kind, r.out.unit_name, "、".join(r.out.to), "、".join(n for n, _ in r.out.attachments), r.status)
     c.print(t)
     c.print("文件位置：")
     for sub in ("units.xlsx", "templates", "mailbox", "inbox", "department", "output", "feedback", "outbox",

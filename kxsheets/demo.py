@@ -14,7 +14,9 @@ import email.utils
 import io
 import random
 import shutil
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,7 +203,8 @@ class DemoResult:
     validation: Any = None  # round_validation.RoundValidation
     consolidation: Any = None  # round_consolidation.RoundConsolidation
     score: Any = None  # round_scoring.RoundScore
-    mail: dict[str, Any] = field(default_factory=dict)  # kind → [mail_round.Sent], written to outbox/
+    mail: dict[str, Any] = field(default_factory=dict)  # kind → [mail_round.Sent]
+    delivered: int = 0  # messages the local SMTP server received (send_to_local_server)
 
 
 def _configured(rnd: Round) -> Round:
@@ -215,7 +218,35 @@ def _configured(rnd: Round) -> Round:
     return Round(rnd.dir, cfg)
 
 
-def run_demo(target: Path | str) -> DemoResult:
+@contextmanager
+def local_smtp_server() -> Iterator[tuple[Any, list[bytes]]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, for the demo."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        raise KxError("demo-needs-aiosmtpd", "演示真实发送需要 aiosmtpd：pip install aiosmtpd（或去掉 --send，只写入 outbox/）") \
+            from None
+    from .mailer import MailSettings
+
+    received: list[bytes] = []
+
+    class Keep:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as probe:  # a free port (aiosmtpd's start-up check cannot use port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(Keep(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield MailSettings("127.0.0.1", server.port, "none", "", COUNTY_EMAIL, ""), received
+    finally:
+        server.stop()
+
+
+def run_demo(target: Path | str, send_to_local_server: bool = False) -> DemoResult:
     """Create the demo round, its templates and the simulated returns, then run every stage."""
     from .collect import collect
     from .mail_round import KINDS, send
@@ -241,6 +272,11 @@ def run_demo(target: Path | str) -> DemoResult:
     write_department_form(rnd)
     write_department_return(rnd)
     score = score_round(rnd)
-    mail = {kind: send(rnd, kind, dry_run=True) for kind in KINDS}
+    if send_to_local_server:
+        with local_smtp_server() as (settings, received):
+            mail = {kind: send(rnd, kind, settings=settings) for kind in KINDS}
+            delivered = len(received)
+    else:
+        mail, delivered = {kind: send(rnd, kind, dry_run=True) for kind in KINDS}, 0
     return DemoResult(rnd, issued, returns, [u for u in units if u.code not in answered], validation,
-                      consolidation, score, mail)
+                      consolidation, score, mail, delivered)

@@ -178,8 +178,9 @@ _PLANNERS: dict[str, Callable[[Round], list[Item]]] = {
 }
 
 
-def send(rnd: Round, kind: str, dry_run: bool = False) -> list[Sent]:
-    """Send (or, dry run, write to outbox/) every planned message not sent before."""
+def send(rnd: Round, kind: str, dry_run: bool = False, settings=None) -> list[Sent]:
+    """Send (or, dry run, write to outbox/) every planned message not sent before; ``settings``
+    (a mailer.MailSettings) replaces kxsheets.toml's [mail], e.g. for the demo's local server."""
     from . import mailer
 
     outgoing = plan(rnd, kind)
@@ -194,14 +195,16 @@ def send(rnd: Round, kind: str, dry_run: bool = False) -> list[Sent]:
             todo.append(o)
     if not todo:
         return done
-    sender = (rnd.config.mail.sender or "kxsheets@localhost") if dry_run else mailer.settings(rnd.config.mail).sender
+    if not dry_run and settings is None:
+        settings = mailer.settings(rnd.config.mail)
+    sender = (rnd.config.mail.sender or "kxsheets@localhost") if dry_run else settings.sender
     messages = [(o, mailer.build(sender, o.to, o.subject, o.body, o.attachments, o.unit_name)) for o in todo]
     if dry_run:
         for o, msg in messages:
             path = mailer.write_eml(msg, rnd.dir / "outbox", f"{kind}_{o.unit_name}")
             done.append(Sent(o, "已写入 outbox", path.name))
         return done
-    with mailer.Connection(mailer.settings(rnd.config.mail)) as smtp:
+    with mailer.Connection(settings) as smtp:
         for o, msg in messages:
             done.append(_send_one(rnd, smtp, o, msg))
     return done

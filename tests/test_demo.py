@@ -99,3 +99,10 @@ def test_the_demo_ends_with_every_kind_of_mail_in_outbox(demo) -> None:
     assert demo.mail["results"][0].out.to == ["leader@example.org", "jixiao@czj.example.org"]
     assert all(r.status == "已写入 outbox" for rows in demo.mail.values() for r in rows)
     assert len(list((demo.round.dir / "outbox").glob("*.eml"))) == sum(len(rows) for rows in demo.mail.values())
+
+
+def test_the_demo_can_really_send_through_a_local_smtp_server(tmp_path) -> None:
+    res = run_demo(tmp_path / "sent", send_to_local_server=True)
+    statuses = {r.status for rows in res.mail.values() for r in rows}
+    assert statuses == {"已发送"} and res.delivered == sum(len(rows) for rows in res.mail.values()) == 34
+    assert not list((res.round.dir / "outbox").glob("*.eml"))
