@@ -24,6 +24,7 @@ from .schema.checks import summary_columns
 from .schema.expr import Expr, MissingValue
 from .schema.models import Derived, FieldSpec, TemplateSchema
 from .schema.names import iter_names, names
+from .text import plain_value
 from .validate import env_of
 
 Status = Literal["已交", "待修改", "未交"]
@@ -213,15 +214,6 @@ def label_of(schema: TemplateSchema, name: str) -> tuple[str, str | None]:
     return n.label, n.spec.unit
 
 
-def _plain(v: Any) -> Any:
-    """A value for JSON: exact decimals as numbers (int when whole), 是/否 as booleans."""
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
-
-
 def to_dict(cons: Consolidation) -> dict[str, Any]:
     """The whole consolidation as plain data (``kxsheets consolidate --format json``)."""
     def row(name: str) -> dict[str, Any]:
@@ -231,8 +223,8 @@ def to_dict(cons: Consolidation) -> dict[str, Any]:
         kind = names(cons.schema)[name].spec.type
         if kind == "bool":
             label += "（“是”的单位数）"
-        return {"name": name, "label": label, "unit": unit, "type": kind, "value": _plain(now), "previous": _plain(before),
-                "change": _plain(diff), "change_rate": _plain(rate)}
+        return {"name": name, "label": label, "unit": unit, "type": kind, "value": plain_value(now), "previous": plain_value(before),
+                "change": plain_value(diff), "change_rate": plain_value(rate)}
 
     return {
         "template": {"id": cons.schema.id, "version": cons.schema.version},
@@ -242,10 +234,10 @@ def to_dict(cons: Consolidation) -> dict[str, Any]:
                    "file": u.report.file if u.report else None, "sha256": u.report.sha256 if u.report else None,
                    "errors": u.report.errors if u.report else None,
                    "warnings": u.report.warnings if u.report else None, "note": u.note,
-                   "values": {n: _plain(cons.values[u.unit.code].get(n)) for n in cons.columns}
+                   "values": {n: plain_value(cons.values[u.unit.code].get(n)) for n in cons.columns}
                    if u.counted else None,
                    "ranks": {c: r.get(u.unit.code) for c, r in cons.ranks.items()} if u.counted else None}
                   for u in cons.roster],
-        "sources": [{"unit": s.unit_code, "name": s.name, "value": _plain(s.value), "file": s.file,
+        "sources": [{"unit": s.unit_code, "name": s.name, "value": plain_value(s.value), "file": s.file,
                      "sha256": s.sha256, "sheet": s.sheet, "cell": s.cell} for s in cons.sources()],
     }

@@ -5,12 +5,12 @@ Everything a township wrote is written back as a string (never a formula or link
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 from .findings import Finding, Report
+from .text import format_time
 
 SEVERITY_ZH = {"error": "错误", "warning": "提示", "info": "说明"}
 FINDING_COLUMNS = ("单位", "文件", "工作表", "单元格", "级别", "代码", "项目", "填写值", "要求", "问题", "改法", "说明")
@@ -56,7 +56,7 @@ def write_report(reports: list[Report], path: Path, missing: list[tuple[str, str
                   "warning": wb.add_format({"border": 1, "font_name": "宋体", "bg_color": "#FFE699"}),
                   "info": body}
         summary_rows = [(r.unit_name or "（未识别）", r.unit_code, Path(r.file).name, r.status, str(r.errors),
-                         str(r.warnings), _time(r.received)) for r in reports]
+                         str(r.warnings), format_time(r.received)) for r in reports]
         summary_rows += [(name, code, "", "未报送", "", "", "") for name, code in missing or []]
         _sheet(wb, "汇总", ("单位", "编码", "文件", "状态", "错误", "提示", "收到时间"), summary_rows, head, body)
         rows = [(f.severity, finding_row(f)) for r in reports for f in r.sorted_findings()]
@@ -87,10 +87,6 @@ def _sheet(wb: Any, name: str, header: tuple[str, ...], rows: list[tuple[str, ..
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
     return ws
-
-
-def _time(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
 
 
 def feedback_text(r: Report) -> str:

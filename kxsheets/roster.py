@@ -93,10 +93,11 @@ def write_roster(path: Path, units: list[Unit]) -> None:
     import xlsxwriter
 
     from .atomic import atomic_path
+    from .styles import WORKBOOK_OPTIONS
     from .text import column_width
 
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         ws = wb.add_worksheet(ROSTER_SHEET)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体"})
         body = wb.add_format({"num_format": "@", "border": 1, "font_name": "宋体"})

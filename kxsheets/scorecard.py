@@ -17,6 +17,7 @@ from .schema.models import TemplateSchema
 from .schema.scoring import Indicator, IndicatorType, RuleSet, ScoringSchema
 from .schema.scoring_checks import indicator_type, parse_target
 from .score import FundingResult, IndicatorScore, grade, score_funding, score_indicator
+from .text import plain_value
 from .validate import env_of
 
 TYPE_NAMES = {"positive": "正向", "reverse": "反向", "equal": "等于", "qualitative": "定性"}
@@ -159,31 +160,25 @@ def _indicator(ind: Indicator, env: dict[str, Any], dept: dict[str, Any], rules:
     return line
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
-
-
 def to_dict(card: Scorecard) -> dict[str, Any]:
     """The whole breakdown as plain data (``kxsheets score --format json``)."""
     return {
         "preset": card.preset, "layout": card.rules.layout, "unit": card.unit_name, "year": card.year,
-        "funding": [{"key": f.key, "label": f.label, "a": _plain(f.a), "b": _plain(f.b), "c": _plain(f.c),
-                     "weight": _plain(f.weight),
-                     "display_rate": _plain(f.result.display_rate) if f.result else None,
-                     "scored_rate": _plain(f.result.scored_rate) if f.result else None,
-                     "score": _plain(f.result.score) if f.result and f.weight is not None else None,
+        "funding": [{"key": f.key, "label": f.label, "a": plain_value(f.a), "b": plain_value(f.b), "c": plain_value(f.c),
+                     "weight": plain_value(f.weight),
+                     "display_rate": plain_value(f.result.display_rate) if f.result else None,
+                     "scored_rate": plain_value(f.result.scored_rate) if f.result else None,
+                     "score": plain_value(f.result.score) if f.result and f.weight is not None else None,
                      "rule": f.result.rule if f.result and f.weight is not None else ""} for f in card.funding],
         "indicators": [{"key": i.indicator.key, "level1": i.indicator.level1, "level2": i.indicator.level2,
                         "level3": i.indicator.level3, "name": i.indicator.name, "type": i.kind,
                         "type_name": TYPE_NAMES[i.kind], "target": i.indicator.target,
-                        "target_value": _plain(i.target.value) if i.target else None,
+                        "target_value": plain_value(i.target.value) if i.target else None,
                         "target_unit": i.target.unit if i.target else None, "actual": i.actual_text,
-                        "actual_value": _plain(i.actual.value) if i.actual else None,
+                        "actual_value": plain_value(i.actual.value) if i.actual else None,
                         "actual_unit": i.actual.unit if i.actual else None, "source": i.source, "level": i.level,
-                        "weight": _plain(i.indicator.weight), "score": _plain(i.score), "rule": i.outcome.rule,
+                        "weight": plain_value(i.indicator.weight), "score": plain_value(i.score), "rule": i.outcome.rule,
                         "reason": i.reason, "measure": i.measure} for i in card.indicators],
-        "total": _plain(card.total), "grade": card.grade, "complete": card.complete,
+        "total": plain_value(card.total), "grade": card.grade, "complete": card.complete,
         "findings": [f.to_dict() for f in card.findings],
     }

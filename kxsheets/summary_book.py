@@ -25,7 +25,7 @@ from .formulas import Ref, excel_formula
 from .schema.models import DEFAULT_FORMATS, Derived, FieldSpec, TableSheet
 from .schema.names import names
 from .styles import WORKBOOK_OPTIONS, Styles, document_date, print_setup
-from .text import column_width
+from .text import column_width, format_time
 
 SUMMARY_SHEET, STATUS_SHEET, SOURCES_SHEET, CHART_SHEET = "汇总", "报送情况", "数据来源", "图表"
 FIRST = 4  # first unit row (0-based): title, subtitle, two header rows
@@ -399,7 +399,7 @@ class _Writer:
         for i, u in enumerate(self.cons.roster):
             r, rep = FIRST + i, u.report
             row = [i + 1, u.unit.name, u.unit.code, u.status, Path(rep.file).name if rep else "",
-                   _time(rep.received) if rep else "", u.versions, rep.errors if rep else "",
+                   format_time(rep.received) if rep else "", u.versions, rep.errors if rep else "",
                    rep.warnings if rep else "", u.note, rep.sha256 if rep else ""]
             for j, v in enumerate(row):
                 if isinstance(v, int):
@@ -455,11 +455,7 @@ def write_sources_csv(cons: Consolidation, path: Path) -> Path:
         files: dict[str, tuple[str, str]] = {}  # a unit's file name and time, formatted once
         for s in cons.sources():
             if s.file not in files:
-                files[s.file] = (Path(s.file).name, _time(s.received))
+                files[s.file] = (Path(s.file).name, format_time(s.received))
             name, when = files[s.file]
             out.writerow([s.unit_name, s.unit_code, s.name, s.value, name, s.sha256, s.sheet, s.cell, when])
     return Path(path)
-
-
-def _time(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""

@@ -35,14 +35,14 @@ from .errors import KxError
 from .layout import (FORM_VALUE_COL, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET,
                      TOTAL_LABEL, Cell, Layout, SheetLayout, layout)
 from .roster import Unit
+from .styles import WORKBOOK_OPTIONS as TEXT_STAYS_TEXT
 from .schema.models import FieldSpec, FormSheet, TemplateSchema
 from .text import column_width, display_width
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
 HEAD_FILL = "#DDEBF7"
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-                    "in_memory": True}
+WORKBOOK_OPTIONS = {**TEXT_STAYS_TEXT, "in_memory": True}
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                    "select_unlocked_cells": True}
 NUM_LIMIT = 1e15  # validation bounds when the schema gives none

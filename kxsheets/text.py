@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal
+from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WIN_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -40,3 +43,17 @@ def safe_filename(name: str, suffix: str = "", max_len: int = 80) -> str:
     if t.split(".")[0].upper() in _WIN_RESERVED:
         t = "_" + t
     return t[:max_len] + suffix
+
+
+def format_time(ts: float) -> str:
+    """A POSIX time as a clerk reads it (local time); blank when unknown."""
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else ""
+
+
+def plain_value(v: Any) -> Any:
+    """A value for JSON: exact decimals as numbers (int when whole), dates as ISO text."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
